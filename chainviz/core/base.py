@@ -1,0 +1,490 @@
+"""The :class:`Runnable` protocol: run it, stream it, batch it, compose it.
+
+A subclass implements what it does in one of three ways:
+
+* a leaf implements ``_call(input, step)`` (sync) and/or ``async _acall``;
+  a streaming leaf also ``_stream`` / ``_astream`` (whole input, output chunks) or
+  ``_transform`` / ``_atransform`` (input chunks, output chunks);
+* a composite sets ``composite = True`` and implements ``_plan(input, step)``,
+  a generator of commands (see :mod:`chainviz.core.execute`);
+* a wrapper (retry, fallbacks, bound config, alternatives) also sets
+  ``transparent = True``: it is no node of its own, emits no events and adds no
+  level to node ids.
+
+``children()`` exposes the structure (for the graph); nothing is inferred from
+source code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import queue
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from chainviz.core import execute as ex
+from chainviz.core.cancel import CancelToken
+from chainviz.core.config import RunnableConfig, merge_configs, validate_config
+from chainviz.core.pool import run_coroutine_sync, shared_pool
+from chainviz.core.run import RunContext, Step, as_sinks
+from chainviz.errors import ConfigError, RunCancelled
+
+if TYPE_CHECKING:
+    from chainviz.core.configurable import ConfigurableField
+    from chainviz.core.schema import InputSchema
+
+__all__ = ["Runnable"]
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+Other = TypeVar("Other")
+
+
+def start_run(
+    config: Mapping[str, Any] | None,
+    cancel_token: CancelToken | None,
+    kwargs: Mapping[str, Any] | None = None,
+) -> tuple[RunContext, Step]:
+    """Validate a config and make the context and root step of a new run."""
+    cfg = validate_config(config)
+    ctx = RunContext(cfg.get("max_concurrency"))
+    token = CancelToken(cancel_token)
+    step = Step(ctx, "", token, as_sinks(cfg.get("callbacks")), cfg, None, kwargs)
+    return ctx, step
+
+
+class Runnable(Generic[In, Out]):
+    """A unit of work that can be invoked, streamed, batched and composed with ``|``."""
+
+    kind: ClassVar[str] = "runnable"
+    composite: ClassVar[bool] = False
+    transparent: ClassVar[bool] = False
+    #: Leaf steps that count against ``max_concurrency`` (models, functions, retrievers).
+    uses_slot: ClassVar[bool] = False
+    #: A sync ``_call`` that may block: under ``ainvoke`` it runs on a pool thread.
+    blocking: ClassVar[bool] = True
+    name: str | None = None
+
+    # ----------------------------------------------------------- implementation hooks
+
+    def _plan(self, input: Any, step: Step) -> ex.Plan:
+        raise NotImplementedError(f"{type(self).__name__} is not a composite")
+
+    def _call(self, input: Any, step: Step) -> Any:
+        if type(self)._acall is Runnable._acall:
+            raise NotImplementedError(f"{type(self).__name__} implements neither _call nor _acall")
+        # Async-only step under sync invoke: run it on the private loop thread.
+        return run_coroutine_sync(self._acall(input, step), step.token.on_cancel)
+
+    async def _acall(self, input: Any, step: Step) -> Any:
+        if type(self)._call is Runnable._call:
+            raise NotImplementedError(f"{type(self).__name__} implements neither _call nor _acall")
+        if not self.blocking:
+            return self._call(input, step)
+        return await run_in_pool(self._call, input, step)
+
+    def _stream(self, input: Any, step: Step) -> Iterator[Any]:
+        if self.composite:
+            yield ex.drive_sync(self._plan(input, step), step)
+        else:
+            yield self._call(input, step)
+
+    async def _astream(self, input: Any, step: Step) -> AsyncIterator[Any]:
+        if self.composite:
+            yield await ex.drive_async(self._plan(input, step), step)
+        else:
+            yield await self._acall(input, step)
+
+    def _transform(self, chunks: Iterator[Any], step: Step) -> Iterator[Any]:
+        """Default: a step that does not stream its input collects it first (as LangChain)."""
+        yield from self._stream(ex.collect(chunks), step)
+
+    async def _atransform(self, chunks: AsyncIterator[Any], step: Step) -> AsyncIterator[Any]:
+        async for out in self._astream(await ex.collect_async(chunks), step):
+            yield out
+
+    def children(self) -> list[tuple[str | None, Runnable[Any, Any]]]:
+        """The direct children with their keys (None for a wrapper's inner runnable)."""
+        return []
+
+    # --------------------------------------------------------------------- identity
+
+    def get_name(self) -> str:
+        return self.name or type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    # ---------------------------------------------------------------------- running
+
+    def invoke(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        cancel_token: CancelToken | None = None,
+        **kwargs: Any,
+    ) -> Out:
+        """Run on one input and return the output (works inside a notebook's running loop)."""
+        ctx, step = start_run(config, cancel_token, kwargs)
+        try:
+            return ex.execute_sync(self, input, step)  # type: ignore[no-any-return]
+        except BaseException:
+            step.token.cancel("the run failed")
+            raise
+        finally:
+            ctx.close()
+
+    async def ainvoke(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        cancel_token: CancelToken | None = None,
+        **kwargs: Any,
+    ) -> Out:
+        """The async twin of :meth:`invoke`."""
+        ctx, step = start_run(config, cancel_token, kwargs)
+        remove = _cancel_task_on(step.token) if cancel_token is not None else None
+        try:
+            return await ex.execute_async(self, input, step)  # type: ignore[no-any-return]
+        except asyncio.CancelledError:
+            step.token.cancel("cancelled")
+            if cancel_token is not None and cancel_token.cancelled:
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+                raise RunCancelled(f"The run was cancelled ({cancel_token.reason}).") from None
+            raise
+        except BaseException:
+            step.token.cancel("the run failed")
+            raise
+        finally:
+            if remove is not None:
+                remove()
+            ctx.close()
+
+    def stream(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        cancel_token: CancelToken | None = None,
+        **kwargs: Any,
+    ) -> Iterator[Out]:
+        """Yield output chunks as they are produced."""
+        ctx, step = start_run(config, cancel_token, kwargs)
+        try:
+            yield from ex.stream_sync(self, iter((input,)), step)
+        finally:
+            step.token.cancel("the stream ended")
+            ctx.close()
+
+    async def astream(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        cancel_token: CancelToken | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[Out]:
+        """The async twin of :meth:`stream`."""
+        ctx, step = start_run(config, cancel_token, kwargs)
+
+        async def single() -> AsyncIterator[Any]:
+            yield input
+
+        try:
+            async for chunk in ex.stream_async(self, single(), step):
+                yield chunk
+        finally:
+            step.token.cancel("the stream ended")
+            ctx.close()
+
+    def batch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        cancel_token: CancelToken | None = None,
+    ) -> list[Out | Exception]:
+        """Run on many inputs at once; outputs keep input order."""
+        inputs = list(inputs)
+        results: list[Any] = [None] * len(inputs)
+        for index, output in self.batch_as_completed(
+            inputs, config, return_exceptions=return_exceptions, cancel_token=cancel_token
+        ):
+            results[index] = output
+        return results
+
+    def batch_as_completed(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        cancel_token: CancelToken | None = None,
+    ) -> Iterator[tuple[int, Out | Exception]]:
+        """Yield ``(index, output)`` as items finish; the first failure raises unless
+        ``return_exceptions`` is true. ``max_concurrency`` limits items in flight."""
+        inputs = list(inputs)
+        configs = _per_item_configs(config, len(inputs))
+        if not inputs:
+            return
+        limit = configs[0].get("max_concurrency") or len(inputs)
+        batch_token = CancelToken(cancel_token)
+        finished: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
+        next_index = iter(range(len(inputs)))
+
+        def worker() -> None:
+            for index in next_index:  # shared iterator: each index is taken once
+                if batch_token.cancelled:
+                    return
+                try:
+                    output = self.invoke(inputs[index], configs[index], cancel_token=batch_token)
+                except BaseException as exc:
+                    finished.put((index, None, exc))
+                else:
+                    finished.put((index, output, None))
+
+        pool = shared_pool()
+        for _ in range(min(limit, len(inputs))):
+            pool.submit(worker)
+        try:
+            for _ in range(len(inputs)):
+                while True:
+                    try:
+                        index, output, error = finished.get(timeout=0.25)
+                        break
+                    except queue.Empty:
+                        continue
+                if error is not None:
+                    if not return_exceptions or not isinstance(error, Exception):
+                        raise error
+                    output = error
+                yield index, output
+        finally:
+            batch_token.cancel("the batch ended")
+
+    async def abatch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        cancel_token: CancelToken | None = None,
+    ) -> list[Out | Exception]:
+        """The async twin of :meth:`batch`."""
+        inputs = list(inputs)
+        configs = _per_item_configs(config, len(inputs))
+        limit = (configs[0].get("max_concurrency") if configs else None) or len(inputs) or 1
+        gate = asyncio.Semaphore(limit)
+
+        async def one(index: int) -> Any:
+            async with gate:
+                try:
+                    return await self.ainvoke(
+                        inputs[index], configs[index], cancel_token=cancel_token
+                    )
+                except Exception as exc:
+                    if return_exceptions:
+                        return exc
+                    raise
+
+        tasks = [asyncio.ensure_future(one(i)) for i in range(len(inputs))]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
+
+    async def abatch_as_completed(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+    ) -> AsyncIterator[tuple[int, Out | Exception]]:
+        """The async twin of :meth:`batch_as_completed`."""
+        inputs = list(inputs)
+        configs = _per_item_configs(config, len(inputs))
+        limit = (configs[0].get("max_concurrency") if configs else None) or len(inputs) or 1
+        gate = asyncio.Semaphore(limit)
+
+        async def one(index: int) -> tuple[int, Any]:
+            async with gate:
+                try:
+                    return index, await self.ainvoke(inputs[index], configs[index])
+                except Exception as exc:
+                    if return_exceptions:
+                        return index, exc
+                    raise
+
+        tasks = [asyncio.ensure_future(one(i)) for i in range(len(inputs))]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    # ------------------------------------------------------------------ composition
+
+    def __or__(self, other: Any) -> Runnable[In, Any]:
+        from chainviz.core.sequence import RunnableSequence
+
+        return RunnableSequence(self, other)
+
+    def __ror__(self, other: Any) -> Runnable[Any, Out]:
+        from chainviz.core.sequence import RunnableSequence
+
+        return RunnableSequence(other, self)
+
+    def pipe(self, *others: Any, name: str | None = None) -> Runnable[In, Any]:
+        from chainviz.core.sequence import RunnableSequence
+
+        return RunnableSequence(self, *others, name=name)
+
+    def with_config(self, config: RunnableConfig | None = None, **kwargs: Any) -> Runnable[In, Out]:
+        """This runnable with config applied to every run of it (tags, metadata, sinks, …)."""
+        from chainviz.core.wrappers import RunnableBinding
+
+        merged = merge_configs(validate_config(config), validate_config(kwargs))  # type: ignore[arg-type]
+        return RunnableBinding(self, config=merged)
+
+    def bind(self, **kwargs: Any) -> Runnable[In, Out]:
+        """This runnable with keyword arguments bound (e.g. a model's ``stop``)."""
+        from chainviz.core.wrappers import RunnableBinding
+
+        return RunnableBinding(self, kwargs=kwargs)
+
+    def with_retry(
+        self,
+        *,
+        retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,),
+        wait_exponential_jitter: bool = True,
+        stop_after_attempt: int = 3,
+        initial_wait: float = 1.0,
+        max_wait: float = 10.0,
+    ) -> Runnable[In, Out]:
+        """Retry failures of the given types, up to ``stop_after_attempt`` attempts in all."""
+        from chainviz.core.wrappers import RunnableRetry
+
+        return RunnableRetry(
+            self,
+            retry_if_exception_type=retry_if_exception_type,
+            wait_exponential_jitter=wait_exponential_jitter,
+            stop_after_attempt=stop_after_attempt,
+            initial_wait=initial_wait,
+            max_wait=max_wait,
+        )
+
+    def with_fallbacks(
+        self,
+        fallbacks: Sequence[Runnable[In, Out]],
+        *,
+        exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
+    ) -> Runnable[In, Out]:
+        """Try ``fallbacks`` in order when this runnable fails with a handled exception."""
+        from chainviz.core.wrappers import RunnableWithFallbacks
+
+        return RunnableWithFallbacks(self, fallbacks, exceptions_to_handle=exceptions_to_handle)
+
+    def configurable_fields(self, **fields: ConfigurableField) -> Runnable[In, Out]:
+        """Let ``config={"configurable": {field_id: value}}`` set attributes at run time."""
+        from chainviz.core.configurable import ConfigurableFields
+
+        return ConfigurableFields(self, fields)
+
+    def configurable_alternatives(
+        self,
+        which: ConfigurableField,
+        *,
+        default_key: str = "default",
+        **alternatives: Runnable[In, Out],
+    ) -> Runnable[In, Out]:
+        """Choose between this runnable (``default_key``) and ``alternatives`` by config."""
+        from chainviz.core.configurable import ConfigurableAlternatives
+
+        return ConfigurableAlternatives(self, which, default_key=default_key, alternatives=alternatives)
+
+    def with_replaced(self, **changes: Any) -> Runnable[In, Out]:
+        """A shallow copy with some attributes changed; unknown attributes are an error."""
+        for key in changes:
+            if not hasattr(self, key):
+                raise ConfigError(
+                    f"{type(self).__name__} has no field {key!r} to configure; "
+                    f"it has: {', '.join(sorted(k for k in vars(self) if not k.startswith('_')))}."
+                )
+        clone = copy.copy(self)
+        for key, value in changes.items():
+            setattr(clone, key, value)
+        return clone
+
+    # -------------------------------------------------------------- introspection
+
+    def get_input_schema(self) -> InputSchema:
+        """What input the chain needs: the variables, or any value."""
+        from chainviz.core.schema import InputSchema
+
+        return InputSchema.any()
+
+    def get_graph(self) -> Any:
+        """The chain's graph (node ids and kinds as in run events); needs ``chainviz.graph``."""
+        from chainviz.graph import build_graph
+
+        return build_graph(self)
+
+
+def _cancel_task_on(token: CancelToken) -> Callable[[], None]:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    if task is None:
+        return lambda: None
+    return token.on_cancel(lambda: loop.call_soon_threadsafe(task.cancel))
+
+
+async def run_in_pool(function: Callable[..., Any], *args: Any) -> Any:
+    """Run a sync function on the shared pool and await its result."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def task() -> None:
+        try:
+            result = function(*args)
+        except BaseException as exc:
+            loop.call_soon_threadsafe(settle, None, exc)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    shared_pool().submit(task)
+    return await future
+
+
+def _per_item_configs(
+    config: RunnableConfig | Sequence[RunnableConfig] | None, size: int
+) -> list[RunnableConfig]:
+    if config is None or isinstance(config, Mapping):
+        return [validate_config(config)] * size
+    configs = [validate_config(c) for c in config]
+    if len(configs) != size:
+        raise ConfigError(
+            f"batch got {size} inputs but {len(configs)} configs; "
+            "pass one config for all inputs or exactly one per input."
+        )
+    return configs
+
+
+def iterate(values: Iterable[Any]) -> Iterator[Any]:
+    return iter(values)

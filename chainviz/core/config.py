@@ -1,0 +1,90 @@
+"""Run configuration: a dict with a fixed set of known keys.
+
+``callbacks`` are event sinks (callables, or objects with ``on_event``) and are
+inherited by every child step; ``max_concurrency`` limits how many leaf steps of
+one run execute at once; ``tags``, ``metadata`` and ``run_name`` label the run;
+``configurable`` selects alternatives and fields made configurable. Any other key
+is an error that lists the known ones (LangChain silently moves them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
+
+from chainviz.errors import ConfigError
+
+__all__ = ["KNOWN_KEYS", "RunnableConfig", "merge_configs", "validate_config"]
+
+
+class RunnableConfig(TypedDict, total=False):
+    """The keys a run config may have."""
+
+    callbacks: Sequence[Any]
+    max_concurrency: int | None
+    tags: Sequence[str]
+    metadata: Mapping[str, Any]
+    run_name: str
+    configurable: Mapping[str, Any]
+
+
+KNOWN_KEYS = ("callbacks", "max_concurrency", "tags", "metadata", "run_name", "configurable")
+
+
+def validate_config(config: Mapping[str, Any] | None) -> RunnableConfig:
+    """Check a config's keys and value types; return it as a :class:`RunnableConfig`."""
+    if config is None:
+        return {}
+    if not isinstance(config, Mapping):
+        raise ConfigError(
+            f"A run config must be a dict, but a {type(config).__name__} was given. "
+            f"Pass a dict with some of the keys {', '.join(KNOWN_KEYS)}."
+        )
+    unknown = [key for key in config if key not in KNOWN_KEYS]
+    if unknown:
+        raise ConfigError(
+            f"Unknown config key(s) {', '.join(repr(k) for k in unknown)}. "
+            f"The known keys are: {', '.join(KNOWN_KEYS)}."
+        )
+    limit = config.get("max_concurrency")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise ConfigError(
+            f"max_concurrency must be a positive int or None, but {limit!r} was given."
+        )
+    callbacks = config.get("callbacks")
+    if callbacks is not None and (isinstance(callbacks, (str, bytes)) or not _is_sequence(callbacks)):
+        raise ConfigError(
+            "callbacks must be a list of sinks (callables or objects with on_event), "
+            f"but a {type(callbacks).__name__} was given. Wrap a single sink in a list."
+        )
+    tags = config.get("tags")
+    if tags is not None and (isinstance(tags, str) or not _is_sequence(tags)):
+        raise ConfigError(f"tags must be a list of strings, but {tags!r} was given.")
+    for key in ("metadata", "configurable"):
+        value = config.get(key)
+        if value is not None and not isinstance(value, Mapping):
+            raise ConfigError(f"{key} must be a dict, but {type(value).__name__} was given.")
+    return config  # type: ignore[return-value]
+
+
+def _is_sequence(value: object) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+def merge_configs(base: RunnableConfig, extra: RunnableConfig) -> RunnableConfig:
+    """``extra`` over ``base``: tags and callbacks add up, metadata and configurable merge."""
+    if not base:
+        return extra
+    if not extra:
+        return base
+    merged: dict[str, Any] = dict(base)
+    for key, value in extra.items():
+        if value is None:
+            continue
+        if key in ("tags", "callbacks"):
+            merged[key] = [*base.get(key, ()), *value]  # type: ignore[misc]
+        elif key in ("metadata", "configurable"):
+            merged[key] = {**base.get(key, {}), **value}  # type: ignore[dict-item]
+        else:
+            merged[key] = value
+    return merged  # type: ignore[return-value]

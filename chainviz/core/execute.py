@@ -1,0 +1,523 @@
+"""How a runnable is executed: events around every step, plans driven, branches fanned out.
+
+Composite runnables (sequence, parallel, assign, retry, fallbacks, …) do not
+call their children. They are written once, as a *plan*: a generator that
+yields commands — :class:`Call` one child, :class:`Fanout` to several at once,
+:class:`Sleep` — and receives each command's result (or has its exception
+thrown in, so a retry or fallback can catch it). Two small drivers carry plans
+out: :func:`drive_sync` with threads, :func:`drive_async` with tasks. The
+orchestration lives in the plans, so the sync and async paths cannot drift.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from chainviz.core.cancel import CancelToken
+from chainviz.core.config import RunnableConfig
+from chainviz.core.pool import shared_pool
+from chainviz.core.run import Sink, Step
+from chainviz.errors import RunCancelled, note_failed_node, record_completed
+
+if TYPE_CHECKING:
+    from chainviz.core.base import Runnable
+
+__all__ = [
+    "Call",
+    "Fanout",
+    "Plan",
+    "Sleep",
+    "add_chunks",
+    "collect",
+    "collect_async",
+    "drive_async",
+    "drive_sync",
+    "execute_async",
+    "execute_sync",
+    "stream_async",
+    "stream_sync",
+]
+
+# Exceptions that stop a run rather than fail a step: they are never thrown into plans.
+ABORTS: tuple[type[BaseException], ...] = (
+    RunCancelled,
+    KeyboardInterrupt,
+    SystemExit,
+    GeneratorExit,
+    asyncio.CancelledError,
+)
+
+
+class Call:
+    """Run one child. ``part`` is its escaped id part, or None for a wrapper's inner runnable."""
+
+    __slots__ = ("config", "input", "kwargs", "part", "runnable", "sinks")
+
+    def __init__(
+        self,
+        runnable: Runnable[Any, Any],
+        part: str | None,
+        input: Any,
+        *,
+        config: RunnableConfig | None = None,
+        sinks: tuple[Sink, ...] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.runnable = runnable
+        self.part = part
+        self.input = input
+        self.config = config
+        self.sinks = sinks
+        self.kwargs = kwargs
+
+
+class Fanout:
+    """Run several children on the same input at once; the result maps key → output."""
+
+    __slots__ = ("branches", "input")
+
+    def __init__(self, branches: list[tuple[str, str, Runnable[Any, Any]]], input: Any) -> None:
+        self.branches = branches  # (escaped part, key, runnable)
+        self.input = input
+
+
+class Sleep:
+    """Wait, waking at once if the run is cancelled."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+Command = Call | Fanout | Sleep
+Plan = Generator[Command, Any, Any]
+
+
+# ---------------------------------------------------------------------------- sync
+
+
+def execute_sync(runnable: Runnable[Any, Any], input: Any, step: Step) -> Any:
+    """Run one step: check cancellation, emit start/end/error/cancel, run its body."""
+    if step.token.cancelled:
+        step.check_cancelled()
+    if runnable.transparent:
+        return drive_sync(runnable._plan(input, step), step)
+    if not step.sinks:
+        try:
+            return _body_sync(runnable, input, step)
+        except ABORTS:
+            raise
+        except Exception as exc:
+            note_failed_node(exc, step.node_id, runnable.kind)
+            raise
+    step.begin(runnable, input)
+    try:
+        output = _body_sync(runnable, input, step)
+    except BaseException as exc:
+        _report_failure(exc, runnable, step)
+        raise
+    step.finish(output)
+    return output
+
+
+def _report_failure(exc: BaseException, runnable: Runnable[Any, Any], step: Step) -> None:
+    if isinstance(exc, ABORTS):
+        reason = str(exc) if isinstance(exc, RunCancelled) else type(exc).__name__
+        step.cancel_event(reason or "cancelled")
+    else:
+        note_failed_node(exc, step.node_id, runnable.kind)
+        step.fail(exc)
+
+
+def _body_sync(runnable: Runnable[Any, Any], input: Any, step: Step) -> Any:
+    if runnable.composite:
+        return drive_sync(runnable._plan(input, step), step)
+    slots = step.ctx.slots if runnable.uses_slot else None
+    if slots is None:
+        return runnable._call(input, step)
+    slots.acquire(step.token, step.node_id)
+    try:
+        return runnable._call(input, step)
+    finally:
+        slots.release()
+
+
+def drive_sync(plan: Plan, step: Step) -> Any:
+    """Carry out a plan on this thread (fanouts use the shared pool)."""
+    value: Any = None
+    error: Exception | None = None
+    try:
+        while True:
+            try:
+                command = plan.send(value) if error is None else plan.throw(error)
+            except StopIteration as stop:
+                return stop.value
+            error = value = None
+            try:
+                if type(command) is Call:
+                    value = execute_sync(command.runnable, command.input, _child(step, command))
+                elif type(command) is Fanout:
+                    value = _fanout_sync(command, step)
+                else:
+                    step.sleep(command.seconds)  # type: ignore[union-attr]
+            except ABORTS:
+                raise
+            except Exception as exc:
+                error = exc
+    finally:
+        plan.close()
+
+
+def _child(step: Step, command: Call) -> Step:
+    return step.child(command.part, config=command.config, sinks=command.sinks, kwargs=command.kwargs)
+
+
+class _FanoutState:
+    """Bookkeeping shared by the threads of one fanout."""
+
+    __slots__ = ("claimed", "done", "error", "finished", "lock", "results", "wakeup")
+
+    def __init__(self, size: int) -> None:
+        self.lock = threading.Lock()
+        self.wakeup = threading.Condition(self.lock)
+        self.claimed = 0
+        self.done = 0
+        self.results: list[Any] = [None] * size
+        self.finished = [False] * size
+        self.error: tuple[int, BaseException] | None = None
+
+    def claim(self, size: int) -> int | None:
+        with self.lock:
+            if self.claimed >= size or self.error is not None:
+                return None
+            index = self.claimed
+            self.claimed += 1
+            return index
+
+
+def _fanout_steps(command: Fanout, step: Step) -> tuple[list[Step], list[CancelToken]]:
+    tokens = [step.token.child() for _ in command.branches]
+    steps = [step.child(part, token=token) for (part, _, _), token in zip(command.branches, tokens)]
+    return steps, tokens
+
+
+def _fanout_sync(command: Fanout, step: Step) -> dict[str, Any]:
+    branches = command.branches
+    size = len(branches)
+    if size == 0:
+        return {}
+    steps, tokens = _fanout_steps(command, step)
+    if size == 1:
+        part, key, runnable = branches[0]
+        return {key: execute_sync(runnable, command.input, steps[0])}
+    state = _FanoutState(size)
+
+    def run_claimed(index: int) -> None:
+        try:
+            output = execute_sync(branches[index][2], command.input, steps[index])
+        except BaseException as exc:
+            with state.lock:
+                if state.error is None:
+                    state.error = (index, exc)
+                state.wakeup.notify_all()
+        else:
+            with state.lock:
+                state.results[index] = output
+                state.finished[index] = True
+                state.done += 1
+                if state.done == size:
+                    state.wakeup.notify_all()
+
+    def worker() -> None:
+        index = state.claim(size)
+        if index is not None:
+            run_claimed(index)
+
+    pool = shared_pool()
+    saturated = False
+    for _ in range(size):
+        if not pool.submit(worker):
+            saturated = True
+    try:
+        while True:
+            if saturated:
+                # The pool is at its ceiling: run queued branches here rather than wait.
+                index = state.claim(size)
+                if index is not None:
+                    run_claimed(index)
+                    continue
+            with state.lock:
+                if state.error is not None or state.done == size:
+                    break
+                state.wakeup.wait(0.25)
+    except BaseException:  # Interrupt while waiting: stop every branch, keep nothing running
+        for token in tokens:
+            step.cancel_scope(token, "interrupted")
+        raise
+    return _fanout_result(command, step, steps, tokens, state.results, state.finished, state.error)
+
+
+def _fanout_result(
+    command: Fanout,
+    step: Step,
+    steps: list[Step],
+    tokens: list[CancelToken],
+    results: list[Any],
+    finished: list[bool],
+    error: tuple[int, BaseException] | None,
+) -> dict[str, Any]:
+    if error is None:
+        return {key: results[i] for i, (_, key, _) in enumerate(command.branches)}
+    failed_index, exc = error
+    reason = f"sibling '{steps[failed_index].node_id}' failed"
+    for i, token in enumerate(tokens):
+        if not finished[i] and i != failed_index:
+            step.cancel_scope(token, reason)
+    record_completed(exc, {steps[i].node_id: results[i] for i in range(len(steps)) if finished[i]})
+    raise exc
+
+
+# --------------------------------------------------------------------------- async
+
+
+async def execute_async(runnable: Runnable[Any, Any], input: Any, step: Step) -> Any:
+    """The async twin of :func:`execute_sync`."""
+    if step.token.cancelled:
+        step.check_cancelled()
+    if runnable.transparent:
+        return await drive_async(runnable._plan(input, step), step)
+    if not step.sinks:
+        try:
+            return await _body_async(runnable, input, step)
+        except ABORTS:
+            raise
+        except Exception as exc:
+            note_failed_node(exc, step.node_id, runnable.kind)
+            raise
+    step.begin(runnable, input)
+    try:
+        output = await _body_async(runnable, input, step)
+    except BaseException as exc:
+        _report_failure(exc, runnable, step)
+        raise
+    step.finish(output)
+    return output
+
+
+async def _body_async(runnable: Runnable[Any, Any], input: Any, step: Step) -> Any:
+    if runnable.composite:
+        return await drive_async(runnable._plan(input, step), step)
+    slots = step.ctx.slots if runnable.uses_slot else None
+    if slots is None:
+        return await runnable._acall(input, step)
+    await slots.acquire_async(step.token, step.node_id)
+    try:
+        return await runnable._acall(input, step)
+    finally:
+        slots.release()
+
+
+async def drive_async(plan: Plan, step: Step) -> Any:
+    """Carry out a plan on the running event loop (fanouts become tasks)."""
+    value: Any = None
+    error: Exception | None = None
+    try:
+        while True:
+            try:
+                command = plan.send(value) if error is None else plan.throw(error)
+            except StopIteration as stop:
+                return stop.value
+            error = value = None
+            try:
+                if type(command) is Call:
+                    value = await execute_async(
+                        command.runnable, command.input, _child(step, command)
+                    )
+                elif type(command) is Fanout:
+                    value = await _fanout_async(command, step)
+                else:
+                    await step.asleep(command.seconds)  # type: ignore[union-attr]
+            except ABORTS:
+                raise
+            except Exception as exc:
+                error = exc
+    finally:
+        plan.close()
+
+
+async def _fanout_async(command: Fanout, step: Step) -> dict[str, Any]:
+    branches = command.branches
+    size = len(branches)
+    if size == 0:
+        return {}
+    steps, tokens = _fanout_steps(command, step)
+    if size == 1:
+        return {branches[0][1]: await execute_async(branches[0][2], command.input, steps[0])}
+    loop = asyncio.get_running_loop()
+    tasks = [
+        loop.create_task(execute_async(runnable, command.input, branch_step))
+        for (_, _, runnable), branch_step in zip(branches, steps)
+    ]
+    failures: list[int] = []
+    all_done: asyncio.Future[None] = loop.create_future()
+    remaining = size
+
+    def on_done(index: int, task: asyncio.Task[Any]) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if not task.cancelled() and task.exception() is not None and not failures:
+            failures.append(index)
+            if not all_done.done():
+                all_done.set_result(None)
+        elif remaining == 0 and not all_done.done():
+            all_done.set_result(None)
+
+    for index, task in enumerate(tasks):
+        task.add_done_callback(lambda t, i=index: on_done(i, t))
+    try:
+        await all_done
+    except BaseException:  # the caller was cancelled (Stop, Interrupt): cancel every branch
+        for task, token in zip(tasks, tokens):
+            task.cancel()
+            step.cancel_scope(token, "cancelled")
+        raise
+    finished = [t.done() and not t.cancelled() and t.exception() is None for t in tasks]
+    results = [t.result() if ok else None for t, ok in zip(tasks, finished)]
+    error = None
+    if failures:
+        index = failures[0]
+        error = (index, tasks[index].exception())
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+    return _fanout_result(command, step, steps, tokens, results, finished, error)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------- streaming
+
+_MISSING: Any = object()
+
+
+def add_chunks(left: Any, right: Any) -> Any:
+    """Combine two stream chunks: ``+`` where it works, dicts key by key, else the newer."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        merged = dict(left)
+        for key, value in right.items():
+            merged[key] = add_chunks(merged[key], value) if key in merged else value
+        return merged
+    try:
+        return left + right
+    except TypeError:
+        return right
+
+
+def collect(chunks: Iterator[Any]) -> Any:
+    """Add up a stream's chunks into one value (a non-streaming step's input)."""
+    total = _MISSING
+    for chunk in chunks:
+        total = chunk if total is _MISSING else add_chunks(total, chunk)
+    return None if total is _MISSING else total
+
+
+async def collect_async(chunks: AsyncIterator[Any]) -> Any:
+    total = _MISSING
+    async for chunk in chunks:
+        total = chunk if total is _MISSING else add_chunks(total, chunk)
+    return None if total is _MISSING else total
+
+
+def stream_sync(runnable: Runnable[Any, Any], chunks: Iterator[Any], step: Step) -> Iterator[Any]:
+    """Stream a step: its output chunks, pulled while upstream still produces input."""
+    if runnable.transparent:
+        yield from runnable._transform(chunks, step)
+        return
+    tracing = bool(step.sinks)
+    begun = False
+
+    def feed() -> Iterator[Any]:
+        nonlocal begun
+        for chunk in chunks:
+            if not begun:
+                begun = True
+                step.check_cancelled()
+                if tracing:
+                    step.begin(runnable, chunk)
+            yield chunk
+
+    slots = step.ctx.slots if runnable.uses_slot else None
+    total = _MISSING
+    try:
+        if slots is not None:
+            slots.acquire(step.token, step.node_id)
+        try:
+            for out in runnable._transform(feed(), step):
+                if step.token.cancelled:
+                    step.check_cancelled()
+                if tracing:
+                    total = out if total is _MISSING else add_chunks(total, out)
+                yield out
+        finally:
+            if slots is not None:
+                slots.release()
+    except BaseException as exc:
+        if begun or not isinstance(exc, ABORTS):
+            if not begun and tracing:
+                step.begin(runnable, None)
+            _report_failure(exc, runnable, step)
+        raise
+    if tracing:
+        if not begun:
+            step.begin(runnable, None)
+        step.finish(None if total is _MISSING else total)
+
+
+async def stream_async(
+    runnable: Runnable[Any, Any], chunks: AsyncIterator[Any], step: Step
+) -> AsyncIterator[Any]:
+    """The async twin of :func:`stream_sync`."""
+    if runnable.transparent:
+        async for out in runnable._atransform(chunks, step):
+            yield out
+        return
+    tracing = bool(step.sinks)
+    begun = False
+
+    async def feed() -> AsyncIterator[Any]:
+        nonlocal begun
+        async for chunk in chunks:
+            if not begun:
+                begun = True
+                step.check_cancelled()
+                if tracing:
+                    step.begin(runnable, chunk)
+            yield chunk
+
+    slots = step.ctx.slots if runnable.uses_slot else None
+    total = _MISSING
+    try:
+        if slots is not None:
+            await slots.acquire_async(step.token, step.node_id)
+        try:
+            async for out in runnable._atransform(feed(), step):
+                if step.token.cancelled:
+                    step.check_cancelled()
+                if tracing:
+                    total = out if total is _MISSING else add_chunks(total, out)
+                yield out
+        finally:
+            if slots is not None:
+                slots.release()
+    except BaseException as exc:
+        if begun or not isinstance(exc, ABORTS):
+            if not begun and tracing:
+                step.begin(runnable, None)
+            _report_failure(exc, runnable, step)
+        raise
+    if tracing:
+        if not begun:
+            step.begin(runnable, None)
+        step.finish(None if total is _MISSING else total)

@@ -1,0 +1,66 @@
+"""``{"a": x, "b": y}`` / ``RunnableParallel(a=x, b=y)``: branches run at once on one input."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chainviz.core import execute as ex
+from chainviz.core.base import Runnable
+from chainviz.core.coerce import coerce_to_runnable
+from chainviz.core.ids import escape_key
+from chainviz.core.run import Step
+from chainviz.errors import CompositionError
+
+__all__ = ["RunnableParallel", "RunnableMap"]
+
+
+class RunnableParallel(Runnable[Any, dict[str, Any]]):
+    """Each branch gets the same input; the output maps each key to its branch's output.
+
+    Sync branches run on threads from a shared pool (all at once, unless the run's
+    ``max_concurrency`` says otherwise); async branches run as tasks. The first
+    failure is raised at once and the other branches are cancelled.
+    """
+
+    kind = "parallel"
+    composite = True
+
+    def __init__(
+        self, steps__: Mapping[str, Any] | None = None, /, **kwargs: Any
+    ) -> None:
+        merged = {**(steps__ or {}), **kwargs}
+        branches: dict[str, Runnable[Any, Any]] = {}
+        for key, value in merged.items():
+            if not isinstance(key, str):
+                raise CompositionError(
+                    f"Parallel branch keys must be strings, but {key!r} "
+                    f"({type(key).__name__}) was given."
+                )
+            branches[key] = coerce_to_runnable(value, where=f"parallel branch {key!r}")
+        self.steps__ = branches
+        self._branches = [(escape_key(k), k, r) for k, r in branches.items()]
+        self.name = None
+
+    @property
+    def branches(self) -> dict[str, Runnable[Any, Any]]:
+        return dict(self.steps__)
+
+    def children(self) -> list[tuple[str | None, Runnable[Any, Any]]]:
+        return [(part, runnable) for part, _, runnable in self._branches]
+
+    def _plan(self, input: Any, step: Step) -> ex.Plan:
+        output = yield ex.Fanout(self._branches, input)
+        return output
+
+    def get_input_schema(self) -> Any:
+        from chainviz.core.schema import InputSchema
+
+        return InputSchema.union(r.get_input_schema() for r in self.steps__.values())
+
+    def __repr__(self) -> str:
+        inner = ",\n  ".join(f"{k}: {r!r}".replace("\n", "\n  ") for k, r in self.steps__.items())
+        return "{\n  " + inner + "\n}"
+
+
+RunnableMap = RunnableParallel

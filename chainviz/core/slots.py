@@ -1,0 +1,114 @@
+"""A counting limit shared by the threads and the tasks of one run (``max_concurrency``).
+
+Only leaf steps (models, functions, retrievers) take a slot; a composite waiting
+for its children holds none, so nesting can never deadlock. Waiters are served
+first come, first served, whether they are threads or coroutines, and a waiter
+gives up at once when its scope is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+from typing import Any
+
+from chainviz.core.cancel import CancelToken
+
+__all__ = ["Slots"]
+
+
+class _ThreadWaiter:
+    __slots__ = ("event",)
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def wake(self) -> None:
+        self.event.set()
+
+
+class _TaskWaiter:
+    __slots__ = ("future", "loop")
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.future: asyncio.Future[None] = self.loop.create_future()
+
+    def wake(self) -> None:
+        def grant() -> None:
+            if not self.future.done():
+                self.future.set_result(None)
+
+        self.loop.call_soon_threadsafe(grant)
+
+
+class Slots:
+    """At most ``limit`` holders at a time."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._free = limit
+        self._lock = threading.Lock()
+        self._waiters: collections.deque[Any] = collections.deque()
+        self.peak = 0
+
+    def _take_or_queue(self, waiter: Any) -> bool:
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                self.peak = max(self.peak, self.limit - self._free)
+                return True
+            self._waiters.append(waiter)
+            return False
+
+    def acquire(self, token: CancelToken, node_id: str) -> None:
+        """Block until a slot is free; raise ``RunCancelled`` if the scope is cancelled."""
+        waiter = _ThreadWaiter()
+        if self._take_or_queue(waiter):
+            return
+        remove = token.on_cancel(waiter.wake)
+        try:
+            while not waiter.event.wait(0.25):
+                pass
+        finally:
+            remove()
+        self._granted_or_withdraw(waiter, token, node_id)
+
+    async def acquire_async(self, token: CancelToken, node_id: str) -> None:
+        """The async twin of :meth:`acquire`."""
+        waiter = _TaskWaiter()
+        if self._take_or_queue(waiter):
+            return
+        remove = token.on_cancel(waiter.wake)
+        try:
+            await asyncio.shield(waiter.future)
+        except asyncio.CancelledError:
+            self._withdraw(waiter)
+            raise
+        finally:
+            remove()
+        self._granted_or_withdraw(waiter, token, node_id)
+
+    def _granted_or_withdraw(self, waiter: Any, token: CancelToken, node_id: str) -> None:
+        if token.cancelled:
+            self._withdraw(waiter)
+            token.raise_if_cancelled(node_id)
+
+    def _withdraw(self, waiter: Any) -> None:
+        """Leave the queue; if a slot had already been handed over, give it back."""
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+                return
+        self.release()
+
+    def release(self) -> None:
+        """Free a slot, handing it straight to the first waiter if there is one."""
+        with self._lock:
+            if self._waiters:
+                waiter = self._waiters.popleft()
+            else:
+                self._free += 1
+                return
+        waiter.wake()
