@@ -352,7 +352,7 @@ class Runnable(Generic[In, Out]):
         """This runnable with config applied to every run of it (tags, metadata, sinks, …)."""
         from chainviz.core.wrappers import RunnableBinding
 
-        merged = merge_configs(validate_config(config), validate_config(kwargs))  # type: ignore[arg-type]
+        merged = merge_configs(validate_config(config), validate_config(kwargs))
         return RunnableBinding(self, config=merged)
 
     def bind(self, **kwargs: Any) -> Runnable[In, Out]:
@@ -409,7 +409,9 @@ class Runnable(Generic[In, Out]):
         """Choose between this runnable (``default_key``) and ``alternatives`` by config."""
         from chainviz.core.configurable import ConfigurableAlternatives
 
-        return ConfigurableAlternatives(self, which, default_key=default_key, alternatives=alternatives)
+        return ConfigurableAlternatives(
+            self, which, default_key=default_key, alternatives=alternatives
+        )
 
     def with_replaced(self, **changes: Any) -> Runnable[In, Out]:
         """A shallow copy with some attributes changed; unknown attributes are an error."""
@@ -444,7 +446,10 @@ def _cancel_task_on(token: CancelToken) -> Callable[[], None]:
     task = asyncio.current_task()
     if task is None:
         return lambda: None
-    return token.on_cancel(lambda: loop.call_soon_threadsafe(task.cancel))
+    def cancel_task() -> None:
+        loop.call_soon_threadsafe(task.cancel)
+
+    return token.on_cancel(cancel_task)
 
 
 async def run_in_pool(function: Callable[..., Any], *args: Any) -> Any:
@@ -462,11 +467,13 @@ async def run_in_pool(function: Callable[..., Any], *args: Any) -> Any:
 
     def task() -> None:
         try:
-            result = function(*args)
+            result, error = function(*args), None
         except BaseException as exc:
-            loop.call_soon_threadsafe(settle, None, exc)
-        else:
-            loop.call_soon_threadsafe(settle, result, None)
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:
+            pass  # the awaiting loop is gone (its run was abandoned); nobody wants the result
 
     shared_pool().submit(task)
     return await future

@@ -42,7 +42,7 @@ def coerce_to_runnable(thing: Any, *, where: str = "a chain") -> Runnable[Any, A
 
 def _reject_langchain(thing: Any, where: str) -> None:
     module = type(thing).__module__ or ""
-    if module.startswith(("langchain", "langchain_core", "langchain_community", "langchain_openai")):
+    if module.startswith("langchain"):
         raise CompositionError(
             f"A LangChain object ({type(thing).__name__} from {module}) was used as a step of "
             f"{where}. chainviz runs its own runnables: import the same name from chainviz "

@@ -52,7 +52,7 @@ def validate_config(config: Mapping[str, Any] | None) -> RunnableConfig:
             f"max_concurrency must be a positive int or None, but {limit!r} was given."
         )
     callbacks = config.get("callbacks")
-    if callbacks is not None and (isinstance(callbacks, (str, bytes)) or not _is_sequence(callbacks)):
+    if callbacks is not None and not _is_sequence(callbacks):
         raise ConfigError(
             "callbacks must be a list of sinks (callables or objects with on_event), "
             f"but a {type(callbacks).__name__} was given. Wrap a single sink in a list."

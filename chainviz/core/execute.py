@@ -12,6 +12,7 @@ orchestration lives in the plans, so the sync and async paths cannot drift.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -173,7 +174,9 @@ def drive_sync(plan: Plan, step: Step) -> Any:
 
 
 def _child(step: Step, command: Call) -> Step:
-    return step.child(command.part, config=command.config, sinks=command.sinks, kwargs=command.kwargs)
+    return step.child(
+        command.part, config=command.config, sinks=command.sinks, kwargs=command.kwargs
+    )
 
 
 class _FanoutState:
@@ -212,7 +215,7 @@ def _fanout_sync(command: Fanout, step: Step) -> dict[str, Any]:
         return {}
     steps, tokens = _fanout_steps(command, step)
     if size == 1:
-        part, key, runnable = branches[0]
+        _, key, runnable = branches[0]
         return {key: execute_sync(runnable, command.input, steps[0])}
     state = _FanoutState(size)
 
@@ -377,7 +380,7 @@ async def _fanout_async(command: Fanout, step: Step) -> dict[str, Any]:
             all_done.set_result(None)
 
     for index, task in enumerate(tasks):
-        task.add_done_callback(lambda t, i=index: on_done(i, t))
+        task.add_done_callback(functools.partial(on_done, index))
     try:
         await all_done
     except BaseException:  # the caller was cancelled (Stop, Interrupt): cancel every branch

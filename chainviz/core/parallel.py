@@ -12,7 +12,7 @@ from chainviz.core.ids import escape_key
 from chainviz.core.run import Step
 from chainviz.errors import CompositionError
 
-__all__ = ["RunnableParallel", "RunnableMap"]
+__all__ = ["RunnableMap", "RunnableParallel"]
 
 
 class RunnableParallel(Runnable[Any, dict[str, Any]]):

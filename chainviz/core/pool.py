@@ -126,7 +126,10 @@ def run_coroutine_sync(
     cancels the coroutine (the run's cancel token); an Interrupt cancels it too.
     """
     future = asyncio.run_coroutine_threadsafe(coro, _private_loop())
-    remove = on_cancel(future.cancel)
+    def cancel() -> None:
+        future.cancel()
+
+    remove = on_cancel(cancel)
     try:
         while True:
             try:

@@ -141,12 +141,12 @@ class Step:
 
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds``, ending at once (with ``RunCancelled``) if the run is cancelled."""
-        if seconds > 0 and self.token.wait(seconds) or self.token.cancelled:
+        if (seconds > 0 and self.token.wait(seconds)) or self.token.cancelled:
             self.token.raise_if_cancelled(self.node_id)
 
     async def asleep(self, seconds: float) -> None:
         """The async twin of :meth:`sleep`."""
-        if seconds > 0 and await self.token.async_wait(seconds) or self.token.cancelled:
+        if (seconds > 0 and await self.token.async_wait(seconds)) or self.token.cancelled:
             self.token.raise_if_cancelled(self.node_id)
 
     def emit_token(self, text: str, chunk: Any = None) -> None:
@@ -231,7 +231,7 @@ class Step:
             self._emit_open(self._cancel(reason), terminal=True)
 
     def _cancel(self, reason: str) -> ev.CancelEvent:
-        assert self.run_id is not None  # noqa: S101 - internal invariant, checked by callers
+        assert self.run_id is not None
         return ev.CancelEvent(
             ev.clock(), self.run_id, self.parent_run_id, self.node_id, self.kind, self.name, reason
         )

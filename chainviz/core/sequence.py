@@ -33,7 +33,7 @@ class RunnableSequence(Runnable[Any, Any]):
                 f"A sequence needs at least 2 steps, but {len(flat)} was given. "
                 "Compose steps with `a | b`."
             )
-        self.steps = flat
+        self.steps: list[Runnable[Any, Any]] = flat
         self.name = name
         self._parts = [str(i) for i in range(len(flat))]
 

@@ -127,8 +127,8 @@ class RunnableRetry(_Wrapper):
     def _wait(self, attempt: int) -> float:
         if not self.wait_exponential_jitter:
             return 0.0
-        base = min(self.max_wait, self.initial_wait * 2 ** (attempt - 1))
-        return base + random.uniform(0, min(1.0, base))
+        base = min(self.max_wait, self.initial_wait * 2.0 ** (attempt - 1))
+        return float(base + random.uniform(0, min(1.0, base)))
 
     def _plan(self, input: Any, step: Step) -> ex.Plan:
         attempt = 1
