@@ -47,6 +47,7 @@ __all__ = [
     "TemplateError",
     "completed_outputs",
     "describe_node",
+    "describe_step",
     "failed_node_id",
     "require_extra",
 ]
@@ -62,6 +63,15 @@ def describe_node(node_id: str | None) -> str:
     if node_id == "":
         return "the chain (node id '')"
     return f"step '{node_id}'"
+
+
+def describe_step(node_id: str | None, what: str) -> str:
+    """How a message starts when it names a leaf step and what it is:
+    ``Step 'joke/0' (ChatPromptTemplate)``, or just ``ChatPromptTemplate`` for a step
+    run on its own (node id ``''``) or outside a run (``None``)."""
+    if not node_id:
+        return what
+    return f"Step '{node_id}' ({what})"
 
 
 class ChainvizError(Exception):
