@@ -1,0 +1,34 @@
+"""Fixtures shared by the whole test suite.
+
+``tests/`` has no ``__init__.py``, so pytest puts this folder on ``sys.path``
+and test helpers import as ``fakes.<module>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fakes.openai_server import FakeOpenAIServer
+
+
+@pytest.fixture
+def openai_server() -> Iterator[FakeOpenAIServer]:
+    """A fresh OpenAI-compatible server on 127.0.0.1; ``.base_url`` ends in ``/v1``.
+
+    Script failures with ``rate_limit()``, ``server_error()``, ``unauthorized()``
+    and ``slow()``; inspect ``.requests`` afterwards.
+    """
+    with FakeOpenAIServer() as server:
+        yield server
+    assert not server.errors, f"the fake OpenAI server itself failed: {server.errors!r}"
+
+
+@pytest.fixture
+def openai_env(
+    openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> FakeOpenAIServer:
+    """``openai_server``, with ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` pointing at it."""
+    for name, value in openai_server.env().items():
+        monkeypatch.setenv(name, value)
+    return openai_server
