@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import queue
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from chainviz.core.schema import InputSchema
 
 __all__ = ["Runnable"]
+
+# How long an item may run on the caller's thread before a batch fans out to the pool.
+_SCOUT_SECONDS = 0.002
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -135,6 +139,8 @@ class Runnable(Generic[In, Out]):
             raise
         finally:
             ctx.close()
+            if cancel_token is not None:
+                step.token.detach()
 
     async def ainvoke(
         self,
@@ -164,6 +170,8 @@ class Runnable(Generic[In, Out]):
             if remove is not None:
                 remove()
             ctx.close()
+            if cancel_token is not None:
+                step.token.detach()
 
     def stream(
         self,
@@ -180,6 +188,7 @@ class Runnable(Generic[In, Out]):
         finally:
             step.token.cancel("the stream ended")
             ctx.close()
+            step.token.detach()
 
     async def astream(
         self,
@@ -201,6 +210,7 @@ class Runnable(Generic[In, Out]):
         finally:
             step.token.cancel("the stream ended")
             ctx.close()
+            step.token.detach()
 
     def batch(
         self,
@@ -230,42 +240,69 @@ class Runnable(Generic[In, Out]):
         """Yield ``(index, output)`` as items finish; the first failure raises unless
         ``return_exceptions`` is true. ``max_concurrency`` limits items in flight."""
         inputs = list(inputs)
-        configs = _per_item_configs(config, len(inputs))
-        if not inputs:
+        size = len(inputs)
+        configs = _per_item_configs(config, size)
+        if not size:
             return
-        limit = configs[0].get("max_concurrency") or len(inputs)
+        limit = min(configs[0].get("max_concurrency") or size, size)
         batch_token = CancelToken(cancel_token)
         finished: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
-        next_index = iter(range(len(inputs)))
+        claim = iter(range(size))  # shared by every thread: each index is taken once
+        started = [0]  # items this thread has started, watched by the scout
+        batch_over = threading.Event()
+
+        def run_item(index: int) -> tuple[int, Any, BaseException | None]:
+            try:
+                output = self.invoke(inputs[index], configs[index], cancel_token=batch_token)
+            except BaseException as exc:
+                return index, None, exc
+            return index, output, None
 
         def worker() -> None:
-            for index in next_index:  # shared iterator: each index is taken once
+            for index in claim:
                 if batch_token.cancelled:
                     return
-                try:
-                    output = self.invoke(inputs[index], configs[index], cancel_token=batch_token)
-                except BaseException as exc:
-                    finished.put((index, None, exc))
-                else:
-                    finished.put((index, output, None))
+                finished.put(run_item(index))
 
-        pool = shared_pool()
-        for _ in range(min(limit, len(inputs))):
-            pool.submit(worker)
+        def scout() -> None:
+            # Items start on this thread, so a batch of cheap items costs what a loop
+            # costs. If one item is still running after a moment, items block: fan out.
+            seen = -1
+            while not batch_over.wait(_SCOUT_SECONDS):
+                if started[0] == seen:
+                    for _ in range(limit - 1):
+                        shared_pool().submit(worker)
+                    return
+                seen = started[0]
+
+        def settle(item: tuple[int, Any, BaseException | None]) -> tuple[int, Any]:
+            index, output, error = item
+            if error is None:
+                return index, output
+            if return_exceptions and isinstance(error, Exception):
+                return index, error
+            raise error
+
+        if limit > 1:
+            shared_pool().submit(scout)
+        outstanding = size
         try:
-            for _ in range(len(inputs)):
-                while True:
-                    try:
-                        index, output, error = finished.get(timeout=0.25)
-                        break
-                    except queue.Empty:
-                        continue
-                if error is not None:
-                    if not return_exceptions or not isinstance(error, Exception):
-                        raise error
-                    output = error
-                yield index, output
+            for index in claim:
+                started[0] += 1
+                outstanding -= 1
+                yield settle(run_item(index))
+                while not finished.empty():
+                    outstanding -= 1
+                    yield settle(finished.get())
+            while outstanding:
+                try:
+                    item = finished.get(timeout=0.25)
+                except queue.Empty:
+                    continue
+                outstanding -= 1
+                yield settle(item)
         finally:
+            batch_over.set()
             batch_token.cancel("the batch ended")
 
     async def abatch(

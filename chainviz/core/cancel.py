@@ -44,6 +44,17 @@ class CancelToken:
         """A token cancelled whenever this one is (but not the other way round)."""
         return CancelToken(self)
 
+    def detach(self) -> None:
+        """Stop listening to the parent (a finished run must not pile up in a long-lived
+        token's children)."""
+        parent = self.parent
+        if parent is not None:
+            with parent._lock:
+                try:
+                    parent._children.remove(self)
+                except ValueError:
+                    pass
+
     def cancel(self, reason: str = "cancelled") -> None:
         """Cancel this scope and every scope made from it; idempotent."""
         with self._lock:

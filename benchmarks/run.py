@@ -1,0 +1,397 @@
+"""Benchmarks: chainviz and langchain-core on the same workloads, in the same run.
+
+    python benchmarks/run.py [--quick] [--only NAME ...] [--json PATH]
+
+Repetitions alternate between the contenders so a noisy neighbour hits both alike.
+For each row it prints medians of wall time and CPU time, and the ratio
+langchain-core / chainviz (above 1: chainviz is faster). Where the limit is Python
+itself, a bare baseline from the same run (plain calls, bare threads, bare
+``asyncio.gather``) is the yardstick. Results are also written as JSON.
+
+langchain-core is installed for benchmarking only: pip install 'chainviz[bench]'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+Timer = Callable[[], None]
+
+
+@dataclass
+class Row:
+    name: str
+    unit: str  # what one "op" is, e.g. "per step"
+    per: int  # divide a repetition's time by this to get the per-op figure
+    medians: dict[str, float] = field(default_factory=dict)  # contender -> seconds per op
+    cpu: dict[str, float] = field(default_factory=dict)
+    target: str = ""
+    note: str = ""
+
+
+def measure(
+    contenders: dict[str, Timer], repeat: int, per: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Run each contender ``repeat`` times, alternating; medians of wall and CPU per op."""
+    wall: dict[str, list[float]] = {k: [] for k in contenders}
+    cpu: dict[str, list[float]] = {k: [] for k in contenders}
+    for fn in contenders.values():  # warm-up
+        fn()
+    for _ in range(repeat):
+        for name, fn in contenders.items():
+            c0, t0 = time.process_time(), time.perf_counter()
+            fn()
+            t1, c1 = time.perf_counter(), time.process_time()
+            wall[name].append((t1 - t0) / per)
+            cpu[name].append((c1 - c0) / per)
+    return (
+        {k: statistics.median(v) for k, v in wall.items()},
+        {k: statistics.median(v) for k, v in cpu.items()},
+    )
+
+
+def fmt(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds:.3g} s"
+
+
+# ------------------------------------------------------------------------ workloads
+
+
+def lc() -> Any:
+    import langchain_core.runnables as lcr
+
+    return lcr
+
+
+def row_import(repeat: int) -> Row:
+    code = {
+        "chainviz": "from chainviz import RunnableLambda, RunnableParallel, RunnableSequence",
+        "langchain": (
+            "from langchain_core.runnables import RunnableLambda, RunnableParallel, "
+            "RunnableSequence"
+        ),
+        "python -c pass": "pass",
+    }
+    rss: dict[str, list[float]] = {k: [] for k in code}
+    wall: dict[str, list[float]] = {k: [] for k in code}
+    probe = (
+        "import time, resource; t=time.perf_counter(); {stmt}; "
+        "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    for _ in range(repeat):
+        for name, stmt in code.items():
+            out = subprocess.run(
+                [sys.executable, "-c", probe.format(stmt=stmt)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            wall[name].append(float(out[0]))
+            rss[name].append(float(out[1]) * 1024)
+    row = Row("import core classes (fresh process)", "per import", 1, target="≤ 1/5 of langchain")
+    row.medians = {k: statistics.median(v) for k, v in wall.items()}
+    base = statistics.median(rss["python -c pass"])
+    mem = {
+        k: (statistics.median(v) - base) / 2**20 for k, v in rss.items() if k != "python -c pass"
+    }
+    row.note = "memory over `python -c pass`: " + ", ".join(
+        f"{k} {v:.1f} MB" for k, v in mem.items()
+    )
+    return row
+
+
+def row_invoke(steps: int, repeat: int) -> Row:
+    import chainviz
+
+    inner = 200 if steps < 100 else 20
+    cv_chain = (
+        chainviz.RunnableSequence(*[chainviz.RunnableLambda(lambda x: x) for _ in range(steps)])
+        if steps > 1
+        else chainviz.RunnableLambda(lambda x: x)
+    )
+    lcr = lc()
+    lc_chain = (
+        lcr.RunnableSequence(*[lcr.RunnableLambda(lambda x: x) for _ in range(steps)])
+        if steps > 1
+        else lcr.RunnableLambda(lambda x: x)
+    )
+    fns = [lambda x: x for _ in range(steps)]
+
+    def bare() -> None:
+        for _ in range(inner):
+            x = 1
+            for f in fns:
+                x = f(x)
+
+    row = Row(
+        f"sync invoke, {steps} trivial step(s)",
+        "per step",
+        inner * steps,
+        target="≤ 1/20 of langchain",
+    )
+    row.medians, row.cpu = measure(
+        {
+            "chainviz": lambda: [cv_chain.invoke(1) for _ in range(inner)] and None,
+            "langchain": lambda: [lc_chain.invoke(1) for _ in range(inner)] and None,
+            "bare calls": bare,
+        },
+        repeat,
+        inner * steps,
+    )
+    return row
+
+
+def row_ainvoke(repeat: int) -> Row:
+    import chainviz
+
+    steps, inner = 10, 100
+
+    async def step(x: int) -> int:
+        return x
+
+    cv_chain = chainviz.RunnableSequence(*[chainviz.RunnableLambda(step) for _ in range(steps)])
+    lcr = lc()
+    lc_chain = lcr.RunnableSequence(*[lcr.RunnableLambda(step) for _ in range(steps)])
+
+    async def many(chain: Any) -> None:
+        for _ in range(inner):
+            await chain.ainvoke(1)
+
+    async def bare() -> None:
+        for _ in range(inner):
+            x = 1
+            for _ in range(steps):
+                x = await step(x)
+
+    row = Row(
+        "async ainvoke, 10 async steps", "per step", inner * steps, target="≤ 1/20 of langchain"
+    )
+    row.medians, row.cpu = measure(
+        {
+            "chainviz": lambda: asyncio.run(many(cv_chain)),
+            "langchain": lambda: asyncio.run(many(lc_chain)),
+            "bare await": lambda: asyncio.run(bare()),
+        },
+        repeat,
+        inner * steps,
+    )
+    return row
+
+
+def row_sync_parallel(n: int, repeat: int) -> Row:
+    import chainviz
+
+    def block(x: Any) -> Any:
+        time.sleep(0.1)
+        return x
+
+    cv = chainviz.RunnableParallel({f"b{i}": chainviz.RunnableLambda(block) for i in range(n)})
+    lcr = lc()
+    lcp = lcr.RunnableParallel({f"b{i}": lcr.RunnableLambda(block) for i in range(n)})
+
+    def bare() -> None:
+        threads = [threading.Thread(target=block, args=(1,)) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    contenders: dict[str, Timer] = {"chainviz": lambda: cv.invoke(1) and None, "bare threads": bare}
+    if n <= 128:
+        contenders["langchain"] = lambda: lcp.invoke(1) and None
+    row = Row(
+        f"sync parallel, {n} × 0.1 s blocking",
+        "per run",
+        1,
+        target="efficiency ≥ 0.8 (≤128); ≥ 0.9 × bare threads at 512",
+    )
+    row.medians, row.cpu = measure(contenders, repeat, 1)
+    row.note = f"efficiency {0.1 / row.medians['chainviz']:.2f}"
+    return row
+
+
+def row_async_parallel(n: int, repeat: int) -> Row:
+    import chainviz
+
+    async def wait(x: Any) -> Any:
+        await asyncio.sleep(0.1)
+        return x
+
+    cv = chainviz.RunnableParallel({f"b{i}": chainviz.RunnableLambda(wait) for i in range(n)})
+    lcr = lc()
+    lcp = lcr.RunnableParallel({f"b{i}": lcr.RunnableLambda(wait) for i in range(n)})
+
+    async def bare() -> None:
+        await asyncio.gather(*(wait(1) for _ in range(n)))
+
+    contenders: dict[str, Timer] = {
+        "chainviz": lambda: asyncio.run(cv.ainvoke(1)) and None,
+        "bare gather": lambda: asyncio.run(bare()),
+    }
+    if n <= 1000:
+        contenders["langchain"] = lambda: asyncio.run(lcp.ainvoke(1)) and None
+    row = Row(
+        f"async parallel, {n} × 0.1 s awaiting",
+        "per run",
+        1,
+        target="efficiency ≥ 0.8 (≤1,000); ≥ 0.9 × gather at 10,000",
+    )
+    row.medians, row.cpu = measure(contenders, repeat, 1)
+    row.note = f"efficiency {0.1 / row.medians['chainviz']:.2f}"
+    return row
+
+
+def row_zero_work_parallel(repeat: int) -> Row:
+    import chainviz
+
+    n = 32
+    cv = chainviz.RunnableParallel(
+        {f"b{i}": chainviz.RunnableLambda(lambda x: x) for i in range(n)}
+    )
+    lcr = lc()
+    lcp = lcr.RunnableParallel({f"b{i}": lcr.RunnableLambda(lambda x: x) for i in range(n)})
+    row = Row("zero-work parallel, 32 branches", "per branch", n, target="≤ 1/10 of langchain")
+    row.medians, row.cpu = measure(
+        {"chainviz": lambda: cv.invoke(1) and None, "langchain": lambda: lcp.invoke(1) and None},
+        repeat,
+        n,
+    )
+    return row
+
+
+def row_batch(repeat: int) -> Row:
+    import chainviz
+
+    n = 1000
+    cv = chainviz.RunnableSequence(*[chainviz.RunnableLambda(lambda x: x) for _ in range(3)])
+    lcr = lc()
+    lcs = lcr.RunnableSequence(*[lcr.RunnableLambda(lambda x: x) for _ in range(3)])
+    inputs = list(range(n))
+    row = Row(
+        "batch of 1,000 through 3 trivial steps",
+        "per item",
+        n,
+        target="≤ 1.1× invoke loop; ≥ 10× langchain throughput",
+    )
+    row.medians, row.cpu = measure(
+        {
+            "chainviz": lambda: cv.batch(inputs) and None,
+            "chainviz invoke loop": lambda: [cv.invoke(i) for i in inputs] and None,
+            "langchain": lambda: lcs.batch(inputs) and None,
+        },
+        repeat,
+        n,
+    )
+    return row
+
+
+def row_stream(repeat: int) -> Row:
+    import chainviz
+
+    n = 1000
+
+    def produce(_: Any) -> Any:
+        yield from range(n)
+
+    def relay(chunks: Any) -> Any:
+        yield from chunks
+
+    cv = (
+        chainviz.RunnableGenerator(produce)
+        | chainviz.RunnableGenerator(relay)
+        | chainviz.RunnableGenerator(relay)
+    )
+    lcr = lc()
+    lcs = (
+        lcr.RunnableGenerator(produce) | lcr.RunnableGenerator(relay) | lcr.RunnableGenerator(relay)
+    )
+    row = Row("stream 1,000 tokens through 3 streaming steps", "per token", n, target="≤ 2 µs sync")
+    row.medians, row.cpu = measure(
+        {
+            "chainviz": lambda: sum(1 for _ in cv.stream(None)) and None,
+            "langchain": lambda: sum(1 for _ in lcs.stream(None)) and None,
+        },
+        repeat,
+        n,
+    )
+    return row
+
+
+def rows(quick: bool) -> dict[str, Callable[[], Row]]:
+    r = 3 if quick else 7
+    return {
+        "import": lambda: row_import(r),
+        "invoke1": lambda: row_invoke(1, r),
+        "invoke10": lambda: row_invoke(10, r),
+        "invoke100": lambda: row_invoke(100, r),
+        "ainvoke": lambda: row_ainvoke(r),
+        "parallel8": lambda: row_sync_parallel(8, r),
+        "parallel128": lambda: row_sync_parallel(128, r),
+        "parallel512": lambda: row_sync_parallel(512, 3),
+        "aparallel128": lambda: row_async_parallel(128, r),
+        "aparallel1000": lambda: row_async_parallel(1000, 3),
+        "aparallel10000": lambda: row_async_parallel(10_000, 3),
+        "zero_work": lambda: row_zero_work_parallel(r),
+        "batch": lambda: row_batch(r),
+        "stream": lambda: row_stream(r),
+    }
+
+
+def print_row(row: Row) -> None:
+    cv = row.medians.get("chainviz")
+    print(f"\n{row.name}  ({row.unit}; target: {row.target})")
+    for name, value in row.medians.items():
+        ratio = f"  ratio {value / cv:6.1f}×" if cv and name != "chainviz" else ""
+        cpu = f"  cpu {fmt(row.cpu[name])}" if name in row.cpu else ""
+        print(f"  {name:<22} {fmt(value):>10}{cpu}{ratio}")
+    if row.note:
+        print(f"  {row.note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--only", nargs="*", help="run only these rows")
+    parser.add_argument("--json", default="benchmarks/results.json", help="where to write results")
+    args = parser.parse_args()
+    try:
+        import langchain_core
+    except ImportError:
+        sys.exit("langchain-core is needed for the comparison: pip install 'chainviz[bench]'")
+    print(
+        f"python {platform.python_version()}, langchain-core {langchain_core.__version__}, "
+        f"{os.cpu_count()} cpus. Ratios: other / chainviz (above 1: chainviz faster)."
+    )
+    results = []
+    for name, make in rows(args.quick).items():
+        if args.only and name not in args.only:
+            continue
+        row = make()
+        print_row(row)
+        results.append(asdict(row))
+    Path(args.json).write_text(json.dumps({"time": time.time(), "rows": results}, indent=2))
+    print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
