@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import queue
 import threading
-from collections.abc import AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from chainviz.core.cancel import CancelToken
@@ -38,6 +39,8 @@ __all__ = [
     "drive_sync",
     "execute_async",
     "execute_sync",
+    "fanout_stream_async",
+    "fanout_stream_sync",
     "stream_async",
     "stream_sync",
 ]
@@ -406,7 +409,13 @@ _MISSING: Any = object()
 
 
 def add_chunks(left: Any, right: Any) -> Any:
-    """Combine two stream chunks: ``+`` where it works, dicts key by key, else the newer."""
+    """Combine two stream chunks: ``+`` where it works, dicts key by key, else the newer.
+
+    A chunk whose type sets ``replaces_previous = True`` holds the whole output so far
+    (a parser's growing partial JSON object) and replaces what came before.
+    """
+    if getattr(right, "replaces_previous", False) is True:
+        return right
     if isinstance(left, dict) and isinstance(right, dict):
         merged = dict(left)
         for key, value in right.items():
@@ -524,3 +533,112 @@ async def stream_async(
         if not begun:
             step.begin(runnable, None)
         step.finish(None if total is _MISSING else total)
+
+
+# ------------------------------------------------------------- streaming fanout
+
+_BRANCH_DONE: Any = object()
+
+
+def fanout_stream_sync(command: Fanout, step: Step) -> Iterator[dict[str, Any]]:
+    """Stream every branch at once; yield ``{key: chunk}`` as any branch produces."""
+    branches = command.branches
+    steps, tokens = _fanout_steps(command, step)
+    inbox: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
+
+    def pump(index: int) -> None:
+        try:
+            for chunk in stream_sync(branches[index][2], iter((command.input,)), steps[index]):
+                inbox.put((index, chunk, None))
+        except BaseException as exc:
+            inbox.put((index, None, exc))
+        else:
+            inbox.put((index, _BRANCH_DONE, None))
+
+    yield from _merge_branch_chunks(
+        command, step, steps, tokens, lambda i: shared_pool().submit(lambda: pump(i)), inbox
+    )
+
+
+def _merge_branch_chunks(
+    command: Fanout,
+    step: Step,
+    steps: list[Step],
+    tokens: list[CancelToken],
+    start: Callable[[int], object],
+    inbox: queue.SimpleQueue[tuple[int, Any, BaseException | None]],
+) -> Iterator[dict[str, Any]]:
+    size = len(command.branches)
+    totals: list[Any] = [_MISSING] * size
+    finished = [False] * size
+    for index in range(size):
+        start(index)
+    remaining = size
+    try:
+        while remaining:
+            try:
+                index, chunk, error = inbox.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            if error is not None:
+                outputs = [None if t is _MISSING else t for t in totals]
+                _fanout_result(command, step, steps, tokens, outputs, finished, (index, error))
+            if chunk is _BRANCH_DONE:
+                finished[index] = True
+                remaining -= 1
+                continue
+            totals[index] = chunk if totals[index] is _MISSING else add_chunks(totals[index], chunk)
+            yield {command.branches[index][1]: chunk}
+    except BaseException:
+        for index, token in enumerate(tokens):
+            if not finished[index]:
+                step.cancel_scope(token, "the stream was stopped")
+        raise
+
+
+async def fanout_stream_async(command: Fanout, step: Step) -> AsyncIterator[dict[str, Any]]:
+    """The async twin of :func:`fanout_stream_sync`, with tasks and an asyncio queue."""
+    branches = command.branches
+    steps, tokens = _fanout_steps(command, step)
+    inbox: asyncio.Queue[tuple[int, Any, BaseException | None]] = asyncio.Queue()
+
+    async def pump(index: int) -> None:
+        async def single() -> AsyncIterator[Any]:
+            yield command.input
+
+        try:
+            async for chunk in stream_async(branches[index][2], single(), steps[index]):
+                inbox.put_nowait((index, chunk, None))
+        except BaseException as exc:
+            inbox.put_nowait((index, None, exc))
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        else:
+            inbox.put_nowait((index, _BRANCH_DONE, None))
+
+    tasks = [asyncio.ensure_future(pump(i)) for i in range(len(branches))]
+    size = len(branches)
+    totals: list[Any] = [_MISSING] * size
+    finished = [False] * size
+    remaining = size
+    try:
+        while remaining:
+            index, chunk, error = await inbox.get()
+            if error is not None:
+                outputs = [None if t is _MISSING else t for t in totals]
+                _fanout_result(command, step, steps, tokens, outputs, finished, (index, error))
+            if chunk is _BRANCH_DONE:
+                finished[index] = True
+                remaining -= 1
+                continue
+            totals[index] = chunk if totals[index] is _MISSING else add_chunks(totals[index], chunk)
+            yield {branches[index][1]: chunk}
+    except BaseException:
+        for index, token in enumerate(tokens):
+            if not finished[index]:
+                step.cancel_scope(token, "the stream was stopped")
+        raise
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()

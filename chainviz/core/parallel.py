@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from chainviz.core import execute as ex
@@ -52,6 +52,17 @@ class RunnableParallel(Runnable[Any, dict[str, Any]]):
     def _plan(self, input: Any, step: Step) -> ex.Plan:
         output = yield ex.Fanout(self._branches, input)
         return output
+
+    def _transform(self, chunks: Iterator[Any], step: Step) -> Iterator[dict[str, Any]]:
+        # Branches stream side by side: each chunk comes out as {key: chunk}.
+        yield from ex.fanout_stream_sync(ex.Fanout(self._branches, ex.collect(chunks)), step)
+
+    async def _atransform(
+        self, chunks: AsyncIterator[Any], step: Step
+    ) -> AsyncIterator[dict[str, Any]]:
+        command = ex.Fanout(self._branches, await ex.collect_async(chunks))
+        async for chunk in ex.fanout_stream_async(command, step):
+            yield chunk
 
     def get_input_schema(self) -> Any:
         from chainviz.core.schema import InputSchema

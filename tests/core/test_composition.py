@@ -180,3 +180,42 @@ def test_batch_as_completed_yields_every_index_once() -> None:
     chain = RunnableLambda(lambda x: x * 2)
     pairs = list(chain.batch_as_completed(list(range(20)), {"max_concurrency": 3}))
     assert sorted(pairs) == [(i, i * 2) for i in range(20)]
+
+
+def test_parallel_streams_branches_side_by_side(mode: str) -> None:
+    def words(_: Any) -> Iterator[str]:
+        yield from ["a", "b", "c"]
+
+    def numbers(_: Any) -> Iterator[int]:
+        yield from [1, 2]
+
+    chain = RunnableParallel(w=RunnableGenerator(words), n=RunnableGenerator(numbers))
+    if mode == "sync":
+        chunks = list(chain.stream(None))
+    else:
+
+        async def main() -> list[Any]:
+            return [c async for c in chain.astream(None)]
+
+        chunks = asyncio.run(main())
+    assert all(len(c) == 1 for c in chunks)
+    assert [c["w"] for c in chunks if "w" in c] == ["a", "b", "c"]
+    assert [c["n"] for c in chunks if "n" in c] == [1, 2]
+
+
+def test_a_failing_branch_ends_the_stream_with_its_error(mode: str) -> None:
+    def bad(_: Any) -> Iterator[str]:
+        yield "x"
+        raise ValueError("broken stream")
+
+    chain = RunnableParallel(ok=RunnableLambda(str), bad=RunnableGenerator(bad))
+    with pytest.raises(ValueError, match="broken stream"):
+        if mode == "sync":
+            list(chain.stream(1))
+        else:
+
+            async def main() -> None:
+                async for _ in chain.astream(1):
+                    pass
+
+            asyncio.run(main())
