@@ -346,8 +346,9 @@ def test_slow_reply_times_out(openai_server: FakeOpenAIServer) -> None:
 
 
 def test_timeout_then_retry_succeeds(openai_server: FakeOpenAIServer) -> None:
-    openai_server.slow(3.0, times=1)
-    result = client(openai_server, timeout=0.3, max_retries=1).chat.completions.create(
+    openai_server.slow(5.0, times=1)
+    # 1 s leaves the second, prompt answer plenty of room on a loaded machine.
+    result = client(openai_server, timeout=1.0, max_retries=1).chat.completions.create(
         model=MODEL, messages=USER
     )
     assert result.choices[0].message.content == "echo: hello there"
