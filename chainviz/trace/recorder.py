@@ -1,0 +1,116 @@
+"""A sink that records runs: pass it in ``config={"callbacks": [recorder]}``.
+
+Recording is cheap on purpose: :meth:`Recorder.on_event` appends the event to a
+list under a lock (and, for a run's first event, reads the wall clock once).
+The structured :class:`~chainviz.trace.model.Trace` is built only when asked for,
+and cached until new events arrive.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from chainviz.core import events as ev
+from chainviz.trace.build import build_traces
+from chainviz.trace.model import ClockAnchor, Trace
+
+__all__ = ["Recorder"]
+
+_StartEvent = ev.StartEvent
+
+
+def _anchor_now() -> ClockAnchor:
+    return ClockAnchor(time.time_ns(), ev.clock())
+
+
+class Recorder:
+    """Collects every run it sees; ``recorder.last`` is the newest, ``recorder.traces`` all.
+
+    Safe to share between threads and tasks (several runs at once included). Runs
+    are told apart by their root step: a step whose parent this recorder has not
+    seen starts a new trace.
+    """
+
+    __slots__ = ("_anchors", "_cache", "_events", "_generation", "_lock", "anchor")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: list[ev.RunEvent] = []
+        self._anchors: dict[int, ClockAnchor] = {}
+        self._generation = 0  # bumped by clear(), so a stale build is never cached
+        self._cache: tuple[int, int, list[Trace]] = (0, 0, [])
+        #: Wall and monotonic clocks read together when the recorder was made; runs
+        #: whose root it saw start get their own anchor, read at that moment.
+        self.anchor = _anchor_now()
+
+    def on_event(self, event: ev.RunEvent) -> None:
+        """Record one event (called by the core, possibly from several threads)."""
+        if event.parent_run_id is None and type(event) is _StartEvent:
+            anchor = _anchor_now()
+            with self._lock:
+                self._anchors[event.run_id] = anchor
+                self._events.append(event)
+            return
+        with self._lock:
+            self._events.append(event)
+
+    # ------------------------------------------------------------------- reading
+
+    @property
+    def events(self) -> tuple[ev.RunEvent, ...]:
+        """Every event received, in arrival order."""
+        with self._lock:
+            return tuple(self._events)
+
+    @property
+    def traces(self) -> list[Trace]:
+        """One trace per recorded run, in the order the runs started (snapshots)."""
+        with self._lock:
+            generation, count, cached = self._cache
+            if generation == self._generation and count == len(self._events):
+                return list(cached)
+            generation, count = self._generation, len(self._events)
+            events = self._events[:count]
+            anchors = dict(self._anchors)
+        default = self.anchor
+        traces = build_traces(events, lambda root_id: anchors.get(root_id, default))
+        with self._lock:
+            stale = self._cache[0] != generation or self._cache[1] <= count
+            if generation == self._generation and stale:
+                self._cache = (generation, count, traces)
+        return list(traces)
+
+    @property
+    def last(self) -> Trace:
+        """The trace of the run that started last."""
+        traces = self.traces
+        if not traces:
+            raise LookupError(
+                "This recorder has not recorded a run yet. Pass it to a run with "
+                "chain.invoke(input, config={'callbacks': [recorder]})."
+            )
+        return traces[-1]
+
+    def clear(self) -> None:
+        """Forget every recorded run."""
+        with self._lock:
+            self._events.clear()
+            self._anchors.clear()
+            self._generation += 1
+
+    def __len__(self) -> int:
+        """How many runs were recorded."""
+        return len(self.traces)
+
+    def __repr__(self) -> str:
+        with self._lock:
+            count = len(self._events)
+        return f"<Recorder: {len(self)} run(s), {count} event(s)>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        traces = self.traces
+        if not traces:
+            return {"text/plain": repr(self)}
+        return traces[-1]._repr_mimebundle_(include, exclude)
