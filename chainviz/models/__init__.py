@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chainviz.models.base import BaseChatModel
+from chainviz.models.simulated import SimulatedChatModel
 
 if TYPE_CHECKING:
     from chainviz.models.openai_chat import ChatOpenAI
 
-__all__ = ["BaseChatModel", "ChatOpenAI"]
+__all__ = ["BaseChatModel", "ChatOpenAI", "SimulatedChatModel"]
 
 
 def __getattr__(name: str) -> Any:
