@@ -15,6 +15,9 @@
         ├── ModelConfigurationError   a model cannot be reached as configured (no key, no URL)
         ├── RetrievalError            embeddings or a vector store got bad input (ValueError)
         ├── PicklingError             a chain cannot be shipped to another process
+        ├── WorkerLost                a batch item's worker died or failed to return it
+        ├── RemoteError               an error raised in another process that could not
+        │                             be sent back as itself
         └── MissingExtraError         an optional dependency is not installed (ImportError)
 
 Failures raised *by user code or by a client library* inside a step are never
@@ -40,11 +43,13 @@ __all__ = [
     "ModelConfigurationError",
     "OutputParserError",
     "PicklingError",
+    "RemoteError",
     "RetrievalError",
     "RunCancelled",
     "StepInputError",
     "StepTimeout",
     "TemplateError",
+    "WorkerLost",
     "completed_outputs",
     "describe_node",
     "describe_step",
@@ -120,6 +125,15 @@ class RetrievalError(ChainvizError, ValueError):
 
 class PicklingError(ChainvizError):
     """A chain or an input cannot be pickled to run in another process."""
+
+
+class WorkerLost(ChainvizError):
+    """A batch item was lost with its worker (after any retries); its input is not lost."""
+
+
+class RemoteError(ChainvizError):
+    """An exception raised in another process that could not be pickled back; the message
+    keeps its type and text."""
 
 
 class MissingExtraError(ChainvizError, ImportError):

@@ -32,6 +32,7 @@ from chainviz.core.run import RunContext, Step, as_sinks
 from chainviz.errors import ConfigError, RunCancelled
 
 if TYPE_CHECKING:
+    from chainviz.batching import ItemRecord
     from chainviz.core.configurable import ConfigurableField
     from chainviz.core.schema import InputSchema
 
@@ -218,13 +219,25 @@ class Runnable(Generic[In, Out]):
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: bool = False,
+        executor: Any = None,
+        chunk_size: int | None = None,
         cancel_token: CancelToken | None = None,
     ) -> list[Out | Exception]:
-        """Run on many inputs at once; outputs keep input order."""
+        """Run on many inputs at once; outputs keep input order.
+
+        ``executor=None`` runs here (threads join only when items block); any
+        ``concurrent.futures.Executor`` or a Dask ``Client`` runs chunks of
+        ``chunk_size`` items there (see :mod:`chainviz.batching`).
+        """
         inputs = list(inputs)
         results: list[Any] = [None] * len(inputs)
         for index, output in self.batch_as_completed(
-            inputs, config, return_exceptions=return_exceptions, cancel_token=cancel_token
+            inputs,
+            config,
+            return_exceptions=return_exceptions,
+            executor=executor,
+            chunk_size=chunk_size,
+            cancel_token=cancel_token,
         ):
             results[index] = output
         return results
@@ -235,6 +248,8 @@ class Runnable(Generic[In, Out]):
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: bool = False,
+        executor: Any = None,
+        chunk_size: int | None = None,
         cancel_token: CancelToken | None = None,
     ) -> Iterator[tuple[int, Out | Exception]]:
         """Yield ``(index, output)`` as items finish; the first failure raises unless
@@ -243,6 +258,17 @@ class Runnable(Generic[In, Out]):
         size = len(inputs)
         configs = _per_item_configs(config, size)
         if not size:
+            return
+        if executor is not None:
+            for record in self.batch_records(
+                inputs, configs, executor=executor, chunk_size=chunk_size
+            ):
+                if record.error is None:
+                    yield record.index, record.output
+                elif return_exceptions and isinstance(record.error, Exception):
+                    yield record.index, record.error
+                else:
+                    raise record.error
             return
         limit = min(configs[0].get("max_concurrency") or size, size)
         batch_token = CancelToken(cancel_token)
@@ -305,15 +331,51 @@ class Runnable(Generic[In, Out]):
             batch_over.set()
             batch_token.cancel("the batch ended")
 
+    def batch_records(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        executor: Any = None,
+        chunk_size: int | None = None,
+        topic: str | None = None,
+    ) -> Iterator[ItemRecord]:
+        """Yield an :class:`~chainviz.batching.ItemRecord` per input as items finish: output
+        or error, per-step durations measured where the item ran, and the worker."""
+        from chainviz.batching import run_batch
+        from chainviz.batching.worker import iter_chunk
+
+        inputs = list(inputs)
+        configs = _per_item_configs(config, len(inputs))
+        if executor is None:
+            yield from iter_chunk(self, range(len(inputs)), inputs, configs)
+        else:
+            yield from run_batch(
+                self, inputs, configs, executor=executor, chunk_size=chunk_size, topic=topic
+            )
+
     async def abatch(
         self,
         inputs: Sequence[In],
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: bool = False,
+        executor: Any = None,
+        chunk_size: int | None = None,
         cancel_token: CancelToken | None = None,
     ) -> list[Out | Exception]:
-        """The async twin of :meth:`batch`."""
+        """The async twin of :meth:`batch` (with an executor, the batch is driven from a
+        pool thread so the event loop stays free)."""
+        if executor is not None:
+            return await run_in_pool(  # type: ignore[no-any-return]
+                lambda: self.batch(
+                    inputs,
+                    config,
+                    return_exceptions=return_exceptions,
+                    executor=executor,
+                    chunk_size=chunk_size,
+                )
+            )
         inputs = list(inputs)
         configs = _per_item_configs(config, len(inputs))
         limit = (configs[0].get("max_concurrency") if configs else None) or len(inputs) or 1
@@ -344,8 +406,21 @@ class Runnable(Generic[In, Out]):
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: bool = False,
+        executor: Any = None,
+        chunk_size: int | None = None,
     ) -> AsyncIterator[tuple[int, Out | Exception]]:
         """The async twin of :meth:`batch_as_completed`."""
+        if executor is not None:
+            outputs = await self.abatch(
+                inputs,
+                config,
+                return_exceptions=return_exceptions,
+                executor=executor,
+                chunk_size=chunk_size,
+            )
+            for index, output in enumerate(outputs):
+                yield index, output
+            return
         inputs = list(inputs)
         configs = _per_item_configs(config, len(inputs))
         limit = (configs[0].get("max_concurrency") if configs else None) or len(inputs) or 1
@@ -476,6 +551,12 @@ class Runnable(Generic[In, Out]):
         from chainviz.graph import build_graph
 
         return build_graph(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter shows a runnable as its graph: SVG, or text without the graph extra."""
+        from chainviz.graph.notebook import runnable_mimebundle
+
+        return runnable_mimebundle(self, include, exclude)
 
 
 def _cancel_task_on(token: CancelToken) -> Callable[[], None]:

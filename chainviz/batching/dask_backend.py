@@ -1,0 +1,81 @@
+"""Running a batch on a Dask cluster: the chain is broadcast once, chunks are tasks.
+
+Tasks are submitted with ``pure=False`` (Dask would otherwise run identical calls
+once: sampling one prompt N times needs N calls) and ``retries=1``, so a chunk
+whose worker died runs again elsewhere; if it fails again, its items are reported
+as failed, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from chainviz.batching.records import ItemRecord
+from chainviz.batching.run import _chunks, _shippable, auto_chunk_size
+from chainviz.batching.shipping import dumps_chain
+from chainviz.batching.worker import run_chunk
+from chainviz.core.base import Runnable
+from chainviz.core.config import RunnableConfig
+from chainviz.errors import WorkerLost, require_extra
+
+__all__ = ["run_on_dask"]
+
+
+def _worker_threads(client: Any) -> int:
+    try:
+        workers = client.scheduler_info()["workers"].values()
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers))
+    except Exception:
+        return 4
+
+
+def run_on_dask(
+    chain: Runnable[Any, Any],
+    inputs: Sequence[Any],
+    configs: Sequence[RunnableConfig],
+    client: Any,
+    chunk_size: int | None,
+    topic: str | None,
+) -> Iterator[ItemRecord]:
+    distributed = require_extra("distributed", "dask", purpose="Running a batch on Dask")
+    size = chunk_size or auto_chunk_size(len(inputs), _worker_threads(client))
+    # One copy per worker, not one per task (a FAISS index can be large).
+    payload = client.scatter(dumps_chain(chain), broadcast=True, hash=False)
+    futures = {}
+    for indices in _chunks(len(inputs), size):
+        future = client.submit(
+            run_chunk,
+            payload,
+            indices,
+            [inputs[i] for i in indices],
+            [_shippable(configs[i]) for i in indices],
+            topic,
+            pure=False,
+            retries=1,
+        )
+        futures[future.key] = (future, indices)
+    try:
+        for future, result in distributed.as_completed(
+            [f for f, _ in futures.values()], with_results=True, raise_errors=False
+        ):
+            indices = futures[future.key][1]
+            if future.status == "error" or isinstance(result, BaseException):
+                error = result if isinstance(result, BaseException) else future.exception()
+                lost = WorkerLost(
+                    f"Dask could not run items {indices[0]}–{indices[-1]} "
+                    f"({type(error).__name__}: {error}). Check that every worker can import "
+                    "chainviz and the modules your steps use (see the README), then run again."
+                )
+                lost.__cause__ = error
+                yield from (ItemRecord(i, error=lost) for i in indices)
+                continue
+            returned = {r.index for r in result}
+            yield from result
+            for i in indices:
+                if i not in returned:
+                    yield ItemRecord(i, error=WorkerLost(f"Item {i} was not returned by Dask."))
+    finally:
+        for future, _ in futures.values():
+            if not future.done():
+                future.cancel()

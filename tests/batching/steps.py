@@ -1,0 +1,45 @@
+"""Steps importable by reference (cloudpickle ships module-level functions by name)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from typing import Any
+
+
+def double(x: int) -> int:
+    return x * 2
+
+
+def die_on_three(x: int) -> int:
+    if x == 3:
+        os._exit(17)  # the worker process dies mid-chunk
+    return x
+
+
+def fail_on_odd(x: int) -> int:
+    if x % 2:
+        raise ValueError(f"odd input {x}")
+    return x
+
+
+def sample(_: Any) -> str:
+    return uuid.uuid4().hex
+
+
+def slow_identity(x: Any) -> Any:
+    time.sleep(0.01)
+    return x
+
+
+class HoldsALock:
+    """A step that cannot be pickled."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def __call__(self, x: Any) -> Any:
+        with self.lock:
+            return x
