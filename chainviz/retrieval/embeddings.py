@@ -8,9 +8,12 @@ so that any implementation fits; the store turns them into one float32 matrix.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol, runtime_checkable
 
+from chainviz.core.run import Step
 from chainviz.errors import RetrievalError
 
 __all__ = [
@@ -19,7 +22,28 @@ __all__ = [
     "aembed_query",
     "check_query",
     "check_texts",
+    "current_step",
+    "running_in",
 ]
+
+# The retriever step whose search is embedding a query, so that an embedding that
+# waits (a remote one retrying) can wait on its cancel token and name it in errors.
+_running_step: ContextVar[Step | None] = ContextVar("chainviz_retrieval_step", default=None)
+
+
+def current_step() -> Step | None:
+    """The step of the retriever running in this thread or task, if any."""
+    return _running_step.get()
+
+
+@contextmanager
+def running_in(step: Step) -> Iterator[None]:
+    """Make ``step`` the :func:`current_step` inside the block."""
+    token = _running_step.set(step)
+    try:
+        yield
+    finally:
+        _running_step.reset(token)
 
 
 @runtime_checkable

@@ -13,7 +13,7 @@ from chainviz.core.base import Runnable
 from chainviz.core.run import Step
 from chainviz.errors import ConfigError, describe_node
 from chainviz.messages import Document
-from chainviz.retrieval.embeddings import check_query
+from chainviz.retrieval.embeddings import check_query, running_in
 from chainviz.retrieval.faiss_store import check_k
 
 if TYPE_CHECKING:
@@ -60,13 +60,15 @@ class VectorStoreRetriever(Runnable[str, list[Document]]):
     def _call(self, input: Any, step: Step) -> list[Document]:
         query = check_query(input, self._where(step), node_id=step.node_id)
         k, threshold = self._search(step)
-        found = self.vectorstore.similarity_search_with_score(query, k)
+        with running_in(step):
+            found = self.vectorstore.similarity_search_with_score(query, k)
         return _keep(found, threshold)
 
     async def _acall(self, input: Any, step: Step) -> list[Document]:
         query = check_query(input, self._where(step), node_id=step.node_id)
         k, threshold = self._search(step)
-        found = await self.vectorstore.asimilarity_search_with_score(query, k)
+        with running_in(step):
+            found = await self.vectorstore.asimilarity_search_with_score(query, k)
         return _keep(found, threshold)
 
     def get_name(self) -> str:
