@@ -3,7 +3,9 @@
 It answers from the prompt (see :mod:`chainviz.models.text`) and takes about as
 long as a hosted chat model: a time to first token, then tokens at a steady rate,
 both with seeded jitter, so a parallel map visibly costs the *max* of its branches.
-``latency_scale`` shrinks the waits (0 for tests, 0.1 for quick notebooks).
+``latency_scale`` shrinks the waits (0 for tests, 0.1 for quick notebooks); when
+it is not given, the ``CHAINVIZ_LATENCY_SCALE`` environment variable sets it (the
+test suite runs the notebooks with 0.1, so they keep the seed's code unchanged).
 
 Everything is reproducible: the text and the jitter of a call depend only on the
 model's ``seed``, the prompt, and how many times this model was called with the
@@ -14,6 +16,7 @@ each other, whichever thread runs first).
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -52,15 +55,32 @@ def _non_negative(name: str, value: float, *, positive: bool = False) -> float:
     return float(value)
 
 
+LATENCY_SCALE_ENV = "CHAINVIZ_LATENCY_SCALE"
+
+
+def _default_latency_scale() -> float:
+    raw = os.environ.get(LATENCY_SCALE_ENV, "").strip()
+    if not raw:
+        return 1.0
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(
+            f"The environment variable {LATENCY_SCALE_ENV}={raw!r} is not a number; set it to "
+            "a scale such as 0.1, or unset it (the default is 1)."
+        ) from None
+
+
 class SimulatedChatModel(BaseChatModel):
     """An offline, deterministic chat model with realistic timing.
 
     ``seed``: changes the texts and the jitter. ``latency_scale``: multiplies every
-    wait (0 makes it instant). ``time_to_first_token`` (seconds) and
-    ``tokens_per_second``: the timing of a typical hosted model. ``jitter``: how
-    much timings vary from call to call (the spread of a log-normal factor).
-    ``model``/``temperature``/``max_tokens`` are accepted so that it can stand in
-    for ``ChatOpenAI``; ``temperature`` does not change the text.
+    wait (0 makes it instant; default: ``$CHAINVIZ_LATENCY_SCALE``, else 1).
+    ``time_to_first_token`` (seconds) and ``tokens_per_second``: the timing of a
+    typical hosted model. ``jitter``: how much timings vary from call to call (the
+    spread of a log-normal factor). ``model``/``temperature``/``max_tokens`` are
+    accepted so that it can stand in for ``ChatOpenAI``; ``temperature`` does not
+    change the text.
     """
 
     _repr_fields = ("model_name", "seed", "latency_scale")
@@ -69,7 +89,7 @@ class SimulatedChatModel(BaseChatModel):
         self,
         *,
         seed: int = 0,
-        latency_scale: float = 1.0,
+        latency_scale: float | None = None,
         time_to_first_token: float = 0.4,
         tokens_per_second: float = 40.0,
         jitter: float = 0.3,
@@ -82,7 +102,9 @@ class SimulatedChatModel(BaseChatModel):
         if not isinstance(seed, int):
             raise ConfigError(f"SimulatedChatModel seed must be an int, but {seed!r} was given.")
         self.seed = seed
-        self.latency_scale = _non_negative("latency_scale", latency_scale)
+        self.latency_scale = _non_negative(
+            "latency_scale", _default_latency_scale() if latency_scale is None else latency_scale
+        )
         self.time_to_first_token = _non_negative("time_to_first_token", time_to_first_token)
         self.tokens_per_second = _non_negative(
             "tokens_per_second", tokens_per_second, positive=True
