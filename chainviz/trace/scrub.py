@@ -28,15 +28,16 @@ _TOKENS = re.compile(
     """,
     re.VERBOSE,
 )
-# A secret after a telling name: "Bearer x", "api_key=x", '"password": "x"'.
+# A secret after a telling name: "Bearer x", "api_key=x", '"password": "x y"'. A quoted
+# value is blanked up to its closing quote, a bare one up to a space or punctuation.
 _AFTER_NAME = re.compile(
     r"""
     (?P<name>
         \bbearer\s+
-      | \b(?:api[_\-]?key|access[_\-]?token|auth[_\-]?token|secret[_\-]?key|client[_\-]?secret
-          |password|passwd|authorization)["']?\s*[:=]\s*["']?
+      | (?<![A-Za-z0-9])(?:api[_\-]?key|access[_\-]?token|auth[_\-]?token|secret[_\-]?key
+          |client[_\-]?secret|password|passwd|authorization)["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token)\s+)?
     )
-    (?P<secret>[^\s"',;}{]{6,})
+    (?P<secret>(?<=["'])[^"'\r\n]{6,}|[^\s"',;}{]{6,})
     """,
     re.VERBOSE | re.IGNORECASE,
 )

@@ -116,10 +116,11 @@ def test_a_snapshot_taken_mid_run_shows_running_steps() -> None:
     sleeper = Sleep(30.0)
     token = CancelToken()
     chain = RunnableLambda(_double) | sleeper
-    thread = threading.Thread(
-        target=lambda: pytest.raises(RunCancelled, chain.invoke, 1, {"callbacks": [recorder]},
-                                     cancel_token=token)
-    )
+    def target() -> None:
+        with pytest.raises(RunCancelled):
+            chain.invoke(1, {"callbacks": [recorder]}, cancel_token=token)
+
+    thread = threading.Thread(target=target)
     thread.start()
     try:
         assert sleeper.started.wait(10)
@@ -168,7 +169,7 @@ def test_one_recorder_keeps_every_run(mode: str) -> None:
 
 def test_an_empty_recorder_says_how_to_use_it() -> None:
     with pytest.raises(LookupError, match="callbacks"):
-        Recorder().last
+        _ = Recorder().last
     assert "0 run(s)" in repr(Recorder())
 
 
@@ -288,10 +289,11 @@ def test_on_event_is_safe_to_hammer_from_threads_while_reading() -> None:
 
     reading = threading.Thread(target=reader)
     reading.start()
-    workers = [
-        threading.Thread(target=lambda: [chain.invoke(1, {"callbacks": [recorder]}) for _ in range(50)])
-        for _ in range(4)
-    ]
+    def invoke_many() -> None:
+        for _ in range(50):
+            chain.invoke(1, {"callbacks": [recorder]})
+
+    workers = [threading.Thread(target=invoke_many) for _ in range(4)]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -47,7 +47,9 @@ class FakeChatModel(Runnable[Any, FakeMessage]):
             step.emit_token(word)
         return FakeMessage(
             content=f"answer to {input}",
-            usage_metadata={"input_tokens": len(words), "output_tokens": 3, "total_tokens": len(words) + 3},
+            usage_metadata={
+                "input_tokens": len(words), "output_tokens": 3, "total_tokens": len(words) + 3
+            },
             response_metadata={"model_name": self.model_name},
         )
 
