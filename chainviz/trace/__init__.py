@@ -27,6 +27,8 @@ from chainviz.trace.stats import (
     summarize,
     wall_time,
 )
+from chainviz.trace.timefmt import format_time
+from chainviz.trace.timing import TimeitComparison, TimeitResult, Timings, atimeit, timeit
 
 __all__ = [
     "ClockAnchor",
@@ -35,15 +37,21 @@ __all__ = [
     "NodeSummary",
     "Recorder",
     "Status",
+    "TimeitComparison",
+    "TimeitResult",
+    "Timings",
     "Trace",
     "TraceStats",
+    "atimeit",
     "branch_latencies",
     "branch_sum",
     "branches",
     "critical_path",
+    "format_time",
     "node_latencies",
     "node_summaries",
     "speedup",
     "summarize",
+    "timeit",
     "wall_time",
 ]

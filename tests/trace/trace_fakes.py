@@ -166,3 +166,35 @@ def parallel_script() -> tuple[EventScript, dict[str, int]]:
     s.end(root, 82 * MS, {"fast": "f", "slow": "m"})
     ids = {"root": root, "fast": fast, "slow": slow, "slow/0": slow0, "slow/1": slow1}
     return s, ids
+
+
+class VirtualClock:
+    """Time that passes only when a step says so: ``advance(seconds)``.
+
+    Patch it in as the core's event clock (``ns``) and pass ``seconds`` to ``timeit``:
+    every latency then comes out exactly as the steps declared it.
+    """
+
+    def __init__(self) -> None:
+        self.now_ns = 0
+
+    def advance(self, seconds: float) -> None:
+        self.now_ns += round(seconds * 1e9)
+
+    def ns(self) -> int:
+        return self.now_ns
+
+    def seconds(self) -> float:
+        return self.now_ns / 1e9
+
+    def step(self, name: str, *durations: float) -> Any:
+        """A lambda step that takes each of ``durations`` in turn (the last one repeats)."""
+        from chainviz import RunnableLambda
+
+        remaining = list(durations)
+
+        def body(x: Any) -> Any:
+            self.advance(remaining.pop(0) if len(remaining) > 1 else remaining[0])
+            return x
+
+        return RunnableLambda(body, name=name)
