@@ -116,11 +116,15 @@ def _json_text(text: str) -> str:
     return text
 
 
-def _closing(prefix: str) -> str | None:
-    """What closes an incomplete JSON text (open string, brackets), or None if malformed."""
+def _candidates(body: str) -> Iterator[str]:
+    """Complete JSON texts that an incomplete ``body`` may stand for, best first, made
+    lazily as they are tried: the whole text with its open string and brackets closed,
+    then the text cut before each comma and after each opening bracket (latest first),
+    each closed the same way."""
+    cuts: list[tuple[int, str]] = []  # (prefix length, what closes it)
     stack: list[str] = []
     in_string = escaped = False
-    for char in prefix:
+    for index, char in enumerate(body):
         if in_string:
             if escaped:
                 escaped = False
@@ -130,13 +134,22 @@ def _closing(prefix: str) -> str | None:
                 in_string = False
         elif char == '"':
             in_string = True
-        elif char == "{":
-            stack.append("}")
-        elif char == "[":
-            stack.append("]")
-        elif char in "}]" and (not stack or stack.pop() != char):
-            return None
-    return ('"' if in_string else "") + "".join(reversed(stack))
+        elif char in "{[":
+            stack.append("}" if char == "{" else "]")
+            cuts.append((index + 1, "".join(reversed(stack))))
+        elif char in "}]":
+            if not stack or stack.pop() != char:  # malformed: only earlier cuts can parse
+                yield from (body[:end] + closing for end, closing in reversed(cuts))
+                return
+        elif char == ",":
+            cuts.append((index, "".join(reversed(stack))))
+    closing = "".join(reversed(stack))
+    if in_string:
+        yield (body[:-1] if escaped else body) + '"' + closing
+    else:  # an unfinished number ("1." or "2e") loses its last characters
+        yield body + closing
+        yield body.rstrip(".eE+-") + closing
+    yield from (body[:end] + closing for end, closing in reversed(cuts))
 
 
 def parse_partial_json(text: str) -> Any:
@@ -148,13 +161,9 @@ def parse_partial_json(text: str) -> Any:
         return json.loads(body, strict=False)
     except ValueError:
         pass
-    for end in range(len(body), 0, -1):
-        prefix = body[:end]
-        closing = _closing(prefix)
-        if closing is None:
-            continue
+    for candidate in _candidates(body):
         try:
-            return json.loads(prefix + closing, strict=False)
+            return json.loads(candidate, strict=False)
         except ValueError:
             continue
     raise ValueError("no JSON value yet")
