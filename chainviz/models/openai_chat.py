@@ -17,6 +17,8 @@ out of every error: see :mod:`chainviz.models.openai_errors` and
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -165,8 +167,8 @@ class ChatOpenAI(OpenAIClientConfig, BaseChatModel):
         if not self.streaming:
             yield _completion_chunk(response)
             return
-        # Stop closes the connection, so a thread blocked reading the stream wakes at once.
-        remove = step.token.on_cancel(response.close)
+        # Stop shuts the connection down, so a thread blocked reading the stream wakes now.
+        remove = step.token.on_cancel(lambda: _interrupt(response))
         try:
             with call.errors():
                 for event in response:
@@ -179,6 +181,7 @@ class ChatOpenAI(OpenAIClientConfig, BaseChatModel):
         finally:
             remove()
             response.close()
+        step.check_cancelled()  # a cut connection can also look like the end of the stream
 
     async def _agenerate_stream(
         self, messages: list[BaseMessage], step: Step, *, stop: list[str] | None = None,
@@ -205,6 +208,23 @@ class ChatOpenAI(OpenAIClientConfig, BaseChatModel):
         if self.base_url:
             shown.append(f"base_url={display_url(self.base_url)!r}")
         return f"ChatOpenAI({', '.join(shown)})"
+
+
+def _interrupt(stream: Any) -> None:
+    """Wake a thread blocked reading ``stream`` (an ``openai.Stream``) from another thread.
+
+    Closing a response does not wake a blocked ``recv``; shutting its socket down does.
+    The socket comes from the response's ``network_stream`` extension (httpcore's).
+    """
+    response = getattr(stream, "response", None)
+    extensions = getattr(response, "extensions", None) or {}
+    network = extensions.get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    if sock is None:
+        stream.close()
+        return
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 # --------------------------------------------------------------------- conversions

@@ -17,9 +17,8 @@ TEXTS = ["harrison worked at kensho", "bears hibernate in winter", "paris is in 
 
 @pytest.fixture
 def saved(tmp_path: Path) -> tuple[FAISS, Path]:
-    store = FAISS.from_texts(
-        TEXTS, HashingEmbeddings(dimensions=64), metadatas=[{"n": i, "tags": ["x"]} for i in range(3)]
-    )
+    metadatas = [{"n": i, "tags": ["x"]} for i in range(3)]
+    store = FAISS.from_texts(TEXTS, HashingEmbeddings(dimensions=64), metadatas=metadatas)
     store.save_local(tmp_path / "store")
     return store, tmp_path / "store"
 
@@ -47,7 +46,9 @@ def test_files_are_an_index_and_plain_json(saved: tuple[FAISS, Path]) -> None:
     }
 
 
-def test_loading_never_unpickles(saved: tuple[FAISS, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_loading_never_unpickles(
+    saved: tuple[FAISS, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, folder = saved
 
     def refuse(*args: object, **kwargs: object) -> None:
@@ -72,7 +73,7 @@ def test_metadata_that_is_not_json_is_named(tmp_path: Path) -> None:
     store = FAISS.from_documents(
         [Document("ok", {}), Document("bad", {"when": object()})], HashingEmbeddings(dimensions=8)
     )
-    with pytest.raises(RetrievalError, match="document 1 .*id '1'"):
+    with pytest.raises(RetrievalError, match=r"document 1 .*id '1'"):
         store.save_local(tmp_path)
     assert not list(tmp_path.iterdir())
 
@@ -85,7 +86,7 @@ def test_an_empty_store_cannot_be_saved(tmp_path: Path) -> None:
 def test_missing_files_are_named(saved: tuple[FAISS, Path]) -> None:
     _, folder = saved
     (folder / "index.json").unlink()
-    with pytest.raises(FileNotFoundError, match="index.json is missing"):
+    with pytest.raises(FileNotFoundError, match=r"index.json is missing"):
         FAISS.load_local(folder, HashingEmbeddings(dimensions=64))
 
 

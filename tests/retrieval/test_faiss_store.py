@@ -87,9 +87,9 @@ def test_from_documents_keeps_metadata_and_ids() -> None:
 
 
 def test_explicit_ids_must_be_unique(store: FAISS) -> None:
-    with pytest.raises(RetrievalError, match="unique.*'0'"):
+    with pytest.raises(RetrievalError, match=r"unique.*'0'"):
         store.add_texts(["again"], ids=["0"])
-    with pytest.raises(RetrievalError, match="unique.*'x'"):
+    with pytest.raises(RetrievalError, match=r"unique.*'x'"):
         FAISS.from_texts(["a", "b"], HashingEmbeddings(), ids=["x", "x"])
     with pytest.raises(RetrievalError, match="2 texts but 1 ids"):
         FAISS.from_texts(["a", "b"], HashingEmbeddings(), ids=["x"])
@@ -113,7 +113,7 @@ def test_an_embedding_with_only_sync_methods_works_async() -> None:
 
 @pytest.mark.parametrize("texts", [[], ()])
 def test_empty_text_list_is_refused(texts: Any) -> None:
-    with pytest.raises(RetrievalError, match="at least one text.*empty list"):
+    with pytest.raises(RetrievalError, match=r"at least one text.*empty list"):
         FAISS.from_texts(texts, HashingEmbeddings())
     with pytest.raises(RetrievalError, match="at least one document"):
         FAISS.from_documents(texts, HashingEmbeddings())
@@ -134,16 +134,16 @@ def test_query_must_be_a_string(store: FAISS, query: Any) -> None:
 def test_query_of_the_wrong_dimension_is_refused() -> None:
     emb = FixedEmbeddings({"a": [1.0, 0.0, 0.0], "b": [0.0, 1.0, 0.0]}, query_dim=5)
     store = FAISS.from_texts(["a", "b"], emb)  # type: ignore[arg-type]
-    with pytest.raises(RetrievalError, match="dimension 3.*dimension 5"):
+    with pytest.raises(RetrievalError, match=r"dimension 3.*dimension 5"):
         store.similarity_search("a")
-    with pytest.raises(RetrievalError, match="dimension 3.*dimension 2"):
+    with pytest.raises(RetrievalError, match=r"dimension 3.*dimension 2"):
         store.similarity_search_by_vector([1.0, 0.0])
 
 
 def test_documents_of_the_wrong_dimension_are_refused() -> None:
     store = FAISS.from_texts(["one"], HashingEmbeddings(dimensions=16))
     store.embedding_function = HashingEmbeddings(dimensions=32)
-    with pytest.raises(RetrievalError, match="dimension 16.*dimension 32"):
+    with pytest.raises(RetrievalError, match=r"dimension 16.*dimension 32"):
         store.add_texts(["two"])
     assert len(store) == 1
 
@@ -174,7 +174,7 @@ def test_bad_texts_metadatas_and_embedding() -> None:
         FAISS.from_texts(["a"], HashingEmbeddings(), metadatas=["meta"])  # type: ignore[list-item]
     with pytest.raises(RetrievalError, match="has no embed_documents"):
         FAISS.from_texts(["a"], object())  # type: ignore[arg-type]
-    with pytest.raises(RetrievalError, match="Document objects.*item 0 is a str"):
+    with pytest.raises(RetrievalError, match=r"Document objects.*item 0 is a str"):
         FAISS.from_documents(["plain"], HashingEmbeddings())  # type: ignore[list-item]
 
 

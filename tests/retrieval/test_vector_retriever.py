@@ -76,7 +76,10 @@ def test_a_non_string_input_names_the_step(store: FAISS, mode: str) -> None:
         ({"search_kwargs": {"kk": 2}}, "unknown search_kwargs 'kk'"),
         ({"search_type": "similarity_score_threshold"}, "needs 'score_threshold'"),
         (
-            {"search_type": "similarity_score_threshold", "search_kwargs": {"score_threshold": "hi"}},
+            {
+                "search_type": "similarity_score_threshold",
+                "search_kwargs": {"score_threshold": "hi"},
+            },
             "must be a number",
         ),
     ],
