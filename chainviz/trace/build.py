@@ -3,6 +3,12 @@
 Events arrive interleaved when several runs share a recorder. A start event whose
 parent run is unknown begins a new trace; every other event joins the trace of
 its run. Events of a run whose start was not seen are ignored.
+
+One repair: on the streaming path the core gives a sequence's steps no parent run
+id (their steps are made before the sequence's own start event). A start event
+with no parent whose node id is not a root's (``"0"``, ``"joke/1"``) is therefore
+attached to the newest still-open run of its parent node id (``""``, ``"joke"``),
+which node ids name unambiguously. Events with correct parents never need it.
 """
 
 from __future__ import annotations
@@ -100,6 +106,12 @@ class _Group:
         self.newest = 0
 
 
+def _open_parent(open_runs: dict[str, list[_Open]], node_id: str) -> _Open | None:
+    parent_id = node_id.rpartition("/")[0]
+    candidates = open_runs.get(parent_id)
+    return candidates[-1] if candidates else None
+
+
 def build_traces(
     events: Iterable[ev.RunEvent], anchor_for: Callable[[int], ClockAnchor]
 ) -> list[Trace]:
@@ -109,20 +121,32 @@ def build_traces(
     """
     groups: list[_Group] = []
     group_of: dict[int, _Group] = {}
+    open_runs: dict[str, list[_Open]] = {}
     for event in events:
         if isinstance(event, ev.StartEvent):
+            run = _Open(event)
             parent = event.parent_run_id
             group = group_of.get(parent) if parent is not None else None
+            if parent is None and event.node_id:
+                adopter = _open_parent(open_runs, event.node_id)
+                if adopter is not None:
+                    run.parent_run_id = adopter.run_id
+                    group = group_of[adopter.run_id]
             if group is None:
                 group = _Group(event.run_id)
                 groups.append(group)
-            group.runs[event.run_id] = _Open(event)
+            group.runs[event.run_id] = run
             group_of[event.run_id] = group
+            open_runs.setdefault(event.node_id, []).append(run)
         else:
             group = group_of.get(event.run_id)
             if group is None:
                 continue
-            group.runs[event.run_id].apply(event)
+            run = group.runs[event.run_id]
+            was_open = run.status == "running"
+            run.apply(event)
+            if was_open and run.status != "running":
+                open_runs[run.node_id].remove(run)
         group.newest = max(group.newest, event.time_ns)
     traces: list[Trace] = []
     for group in groups:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from trace_fakes import FakeChatModel, FakeMessage, Sleep, run
 
-from chainviz import CancelToken, RunnableLambda, RunnableParallel
+from chainviz import CancelToken, RunnableGenerator, RunnableLambda, RunnableParallel
 from chainviz.errors import RunCancelled
 from chainviz.trace import Recorder, Trace
 
@@ -152,6 +152,33 @@ def test_model_tokens_and_usage_are_recorded(mode: str) -> None:
         "model_name": "fake-gpt-1", "input_tokens": 6, "output_tokens": 3, "total_tokens": 9
     }
     assert recorder.last.node_summaries()["1"]["tokens"] == 6
+
+
+def _words(chunks: Any) -> Any:
+    for chunk in chunks:
+        for word in str(chunk).split():
+            yield word + " "
+
+
+def test_a_streamed_run_is_one_trace_with_its_tree(mode: str) -> None:
+    recorder = Recorder()
+    chain = RunnableLambda(lambda x: f"{x} and more") | RunnableGenerator(_words)
+    config = {"callbacks": [recorder]}
+    if mode == "sync":
+        chunks = list(chain.stream("bears", config))
+    else:
+
+        async def collect() -> list[Any]:
+            return [chunk async for chunk in chain.astream("bears", config)]
+
+        chunks = asyncio.run(collect())
+    assert chunks == ["bears ", "and ", "more "]
+    assert len(recorder.traces) == 1
+    trace = recorder.last
+    assert trace.node_ids() == ["", "0", "1"]
+    assert [trace.parent(trace.node(n)) for n in ("0", "1")] == [trace.root, trace.root]
+    assert trace.node("1").output == "bears and more "
+    assert trace.critical_path() == ["", "0", "1"]
 
 
 def test_one_recorder_keeps_every_run(mode: str) -> None:
