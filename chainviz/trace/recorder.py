@@ -100,14 +100,10 @@ class Recorder:
             self._anchors.clear()
             self._generation += 1
 
-    def __len__(self) -> int:
-        """How many runs were recorded."""
-        return len(self.traces)
-
     def __repr__(self) -> str:
         with self._lock:
             count = len(self._events)
-        return f"<Recorder: {len(self)} run(s), {count} event(s)>"
+        return f"<Recorder: {len(self.traces)} run(s), {count} event(s)>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         traces = self.traces

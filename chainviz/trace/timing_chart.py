@@ -18,8 +18,8 @@ from chainviz.trace.timing import TimeitResult, Timings
 __all__ = ["timing_svg"]
 
 WIDTH = 760
-LABEL_WIDTH = 150
-VALUE_WIDTH = 150
+LABEL_WIDTH = 200
+VALUE_WIDTH = 140
 TOP = 30
 CHAIN_ROW = 28
 BRANCH_ROW = 18

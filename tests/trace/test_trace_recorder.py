@@ -186,7 +186,8 @@ def test_one_recorder_keeps_every_run(mode: str) -> None:
     chain = RunnableLambda(_double) | RunnableLambda(_double)
     for value in (1, 2, 3):
         run(chain, value, {"callbacks": [recorder]}, mode)
-    assert len(recorder.traces) == 3 == len(recorder)
+    assert len(recorder.traces) == 3
+    assert repr(recorder) == "<Recorder: 3 run(s), 18 event(s)>"
     assert [t.output for t in recorder.traces] == [4, 8, 12]
     assert recorder.last.output == 12
     assert len({t.trace_id for t in recorder.traces}) == 3
@@ -197,7 +198,10 @@ def test_one_recorder_keeps_every_run(mode: str) -> None:
 def test_an_empty_recorder_says_how_to_use_it() -> None:
     with pytest.raises(LookupError, match="callbacks"):
         _ = Recorder().last
-    assert "0 run(s)" in repr(Recorder())
+    empty = Recorder()
+    assert repr(empty) == "<Recorder: 0 run(s), 0 event(s)>"
+    assert empty  # an empty recorder is still a recorder (no __len__ to make it falsy)
+    assert empty._repr_mimebundle_() == {"text/plain": repr(empty)}
 
 
 def test_traces_are_built_lazily_and_cached() -> None:
