@@ -8,20 +8,17 @@ so that any implementation fits; the store turns them into one float32 matrix.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol, runtime_checkable
 
 from chainviz.core.run import Step
-from chainviz.errors import RetrievalError
 
 __all__ = [
     "Embeddings",
     "aembed_documents",
     "aembed_query",
-    "check_query",
-    "check_texts",
     "current_step",
     "running_in",
 ]
@@ -65,46 +62,6 @@ class Embeddings(Protocol):
     async def aembed_query(self, text: str) -> list[float]:
         """The async twin of :meth:`embed_query`."""
         ...
-
-
-def check_texts(texts: Any, where: str) -> list[str]:
-    """``texts`` as a list of strings, or a :class:`RetrievalError` naming the bad item."""
-    if isinstance(texts, str):
-        raise RetrievalError(
-            f"{where} expects a list of strings, but a single string was given; "
-            f"wrap it in a list: [{texts!r:.40}]."
-        )
-    if not isinstance(texts, Sequence):
-        try:
-            texts = list(texts)
-        except TypeError:
-            raise RetrievalError(
-                f"{where} expects a list of strings, but a {type(texts).__name__} was given."
-            ) from None
-    for index, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise RetrievalError(
-                f"{where} expects a list of strings, but item {index} is a "
-                f"{type(text).__name__} ({text!r:.40})."
-            )
-    return list(texts)
-
-
-def check_query(query: Any, where: str, *, node_id: str | None = None) -> str:
-    """``query`` if it is a string, else a :class:`RetrievalError` saying what was given."""
-    if not isinstance(query, str):
-        hint = ""
-        if isinstance(query, dict):
-            hint = (
-                " A dict usually means the retriever was given the whole chain input; "
-                "pick the question out first, e.g. with operator.itemgetter('question')."
-            )
-        raise RetrievalError(
-            f"{where} expects the query as a string, but a {type(query).__name__} "
-            f"({query!r:.60}) was given.{hint}",
-            node_id=node_id,
-        )
-    return query
 
 
 async def aembed_documents(embedding: Any, texts: list[str]) -> list[list[float]]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,31 +22,24 @@ from typing import TYPE_CHECKING, Any
 from chainviz.errors import RetrievalError
 from chainviz.messages import Document
 from chainviz.retrieval._extras import faiss_module, numpy_module
-from chainviz.retrieval.embeddings import (
-    Embeddings,
-    aembed_documents,
-    aembed_query,
+from chainviz.retrieval.checks import (
+    check_documents,
+    check_k,
+    check_metadatas,
     check_query,
     check_texts,
+    duplicates,
+    non_empty_texts,
 )
+from chainviz.retrieval.embeddings import Embeddings, aembed_documents, aembed_query
 
 if TYPE_CHECKING:
     from chainviz.retrieval.retriever import VectorStoreRetriever
 
-__all__ = ["FAISS", "check_k"]
+__all__ = ["FAISS"]
 
 # Searches over more vectors than this leave the event loop for a thread under asimilarity_*.
 _THREAD_SEARCH_CELLS = 4_000_000
-
-
-def check_k(k: Any, where: str = "The search") -> int:
-    """``k`` if it is a positive int, else a :class:`RetrievalError` saying what was given."""
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise RetrievalError(
-            f"{where} needs k, the number of documents to return, to be a positive int, "
-            f"but {k!r} was given."
-        )
-    return k
 
 
 class FAISS:
@@ -85,7 +77,7 @@ class FAISS:
         ids: Sequence[str] | None = None,
     ) -> FAISS:
         """A store of ``texts`` (and ``metadatas``, one per text), embedded by ``embedding``."""
-        texts = _non_empty(texts, "FAISS.from_texts")
+        texts = non_empty_texts(texts, "FAISS.from_texts")
         store = cls(embedding)
         store.add_texts(texts, metadatas, ids=ids)
         return store
@@ -100,7 +92,7 @@ class FAISS:
         ids: Sequence[str] | None = None,
     ) -> FAISS:
         """The async twin of :meth:`from_texts`."""
-        texts = _non_empty(texts, "FAISS.afrom_texts")
+        texts = non_empty_texts(texts, "FAISS.afrom_texts")
         store = cls(embedding)
         await store.aadd_texts(texts, metadatas, ids=ids)
         return store
@@ -114,7 +106,7 @@ class FAISS:
         ids: Sequence[str] | None = None,
     ) -> FAISS:
         """A store holding ``documents`` (their ``page_content`` is what gets embedded)."""
-        documents = _check_documents(documents, "FAISS.from_documents")
+        documents = check_documents(documents, "FAISS.from_documents")
         if not documents:
             raise RetrievalError(
                 "FAISS.from_documents needs at least one document, but an empty list was given."
@@ -134,7 +126,7 @@ class FAISS:
     ) -> FAISS:
         """A store from texts whose vectors were computed already (``embedding`` embeds queries)."""
         pairs = list(text_embeddings)
-        texts = _non_empty([text for text, _ in pairs], "FAISS.from_embeddings")
+        texts = non_empty_texts([text for text, _ in pairs], "FAISS.from_embeddings")
         store = cls(embedding)
         store._add(texts, [vector for _, vector in pairs], metadatas, ids)
         return store
@@ -171,7 +163,7 @@ class FAISS:
         self, documents: Sequence[Document], *, ids: Sequence[str] | None = None
     ) -> list[str]:
         """Embed and add ``documents``; a document's own ``id`` is kept unless ``ids`` is given."""
-        documents = _check_documents(documents, "FAISS.add_documents")
+        documents = check_documents(documents, "FAISS.add_documents")
         if ids is None and any(d.id is not None for d in documents):
             ids = [d.id if d.id is not None else "" for d in documents]
         return self.add_texts(
@@ -186,7 +178,7 @@ class FAISS:
         ids: Sequence[str] | None,
     ) -> list[str]:
         np = numpy_module()
-        metas = _check_metadatas(metadatas, len(texts))
+        metas = check_metadatas(metadatas, len(texts))
         matrix = self._as_matrix(vectors, len(texts), "embed_documents")
         with self._lock:
             new_ids = self._new_ids(ids, len(texts))
@@ -218,7 +210,7 @@ class FAISS:
                 raise RetrievalError(
                     f"FAISS document ids must be strings, but {ident!r} was given."
                 )
-        clashes = sorted(self._ids.intersection(new)) or _duplicates(new)
+        clashes = sorted(self._ids.intersection(new)) or duplicates(new)
         if clashes:
             raise RetrievalError(
                 f"FAISS document ids must be unique, but {', '.join(map(repr, clashes[:5]))} "
@@ -396,45 +388,3 @@ class FAISS:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-
-
-def _non_empty(texts: Any, where: str) -> list[str]:
-    checked = check_texts(texts, where)
-    if not checked:
-        raise RetrievalError(
-            f"{where} needs at least one text to index, but an empty list was given."
-        )
-    return checked
-
-
-def _check_documents(documents: Any, where: str) -> list[Document]:
-    checked: list[Document] = list(documents)
-    for index, doc in enumerate(checked):
-        if not isinstance(doc, Document):
-            raise RetrievalError(
-                f"{where} expects chainviz.messages.Document objects, but item {index} is a "
-                f"{type(doc).__name__}; for plain strings use FAISS.from_texts / add_texts."
-            )
-    return checked
-
-
-def _check_metadatas(
-    metadatas: Sequence[Mapping[str, Any] | None] | None, count: int
-) -> list[Mapping[str, Any]]:
-    if metadatas is None:
-        return [{}] * count
-    metas = list(metadatas)
-    if len(metas) != count:
-        raise RetrievalError(
-            f"FAISS got {count} texts but {len(metas)} metadatas; give one metadata dict per text."
-        )
-    for index, meta in enumerate(metas):
-        if meta is not None and not isinstance(meta, Mapping):
-            raise RetrievalError(
-                f"Each metadata must be a dict, but item {index} is a {type(meta).__name__}."
-            )
-    return [meta or {} for meta in metas]
-
-
-def _duplicates(ids: list[str]) -> list[str]:
-    return sorted(ident for ident, count in Counter(ids).items() if count > 1)

@@ -28,7 +28,7 @@ from typing import Any
 
 from chainviz.errors import ConfigError
 from chainviz.retrieval._extras import numpy_module
-from chainviz.retrieval.embeddings import check_query, check_texts
+from chainviz.retrieval.checks import check_query, check_texts
 
 __all__ = ["HashingEmbeddings"]
 

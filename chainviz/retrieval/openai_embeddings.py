@@ -19,7 +19,8 @@ from typing import Any
 from chainviz.errors import ConfigError, RetrievalError, describe_step
 from chainviz.models.openai_client import OpenAIClientConfig, display_url
 from chainviz.models.openai_errors import CallContext
-from chainviz.retrieval.embeddings import check_query, check_texts, current_step
+from chainviz.retrieval.checks import check_query, check_texts
+from chainviz.retrieval.embeddings import current_step
 
 __all__ = ["OpenAIEmbeddings"]
 

@@ -13,8 +13,8 @@ from chainviz.core.base import Runnable
 from chainviz.core.run import Step
 from chainviz.errors import ConfigError, describe_node
 from chainviz.messages import Document
-from chainviz.retrieval.embeddings import check_query, running_in
-from chainviz.retrieval.faiss_store import check_k
+from chainviz.retrieval.checks import check_k, check_query
+from chainviz.retrieval.embeddings import running_in
 
 if TYPE_CHECKING:
     from chainviz.retrieval.faiss_store import FAISS

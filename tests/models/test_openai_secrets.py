@@ -171,3 +171,18 @@ def test_graphs_do_not_show_the_key(keyed_model: ChatOpenAI) -> None:
     if hasattr(graph, "draw_ascii"):
         texts.append(graph.draw_ascii())
     assert_hidden(texts)
+
+
+def test_widget_state_does_not_show_the_key(
+    openai_server: FakeOpenAIServer, keyed_model: ChatOpenAI
+) -> None:
+    state_module = pytest.importorskip("chainviz.widgets.state")
+    events: list[RunEvent] = []
+    openai_server.unauthorized()
+    with pytest.raises(openai.AuthenticationError):
+        RunnableParallel(joke=keyed_model).invoke("hi", config={"callbacks": [events.append]})
+    state = state_module.LiveState()
+    state.apply_all(events)
+    snapshot = state.snapshot(events[-1].time_ns)
+    assert "error" in repr(snapshot)
+    assert_hidden([repr(snapshot)])
