@@ -30,7 +30,9 @@ class Recorder:
 
     Safe to share between threads and tasks (several runs at once included). Runs
     are told apart by their root step: a step whose parent this recorder has not
-    seen starts a new trace.
+    seen starts a new trace. (So each attempt of a retry or fallback wrapped around
+    the *whole* chain is a trace of its own: the core's events carry no id for the
+    invoke that would tie them together.)
     """
 
     __slots__ = ("_anchors", "_cache", "_events", "_generation", "_lock", "anchor")

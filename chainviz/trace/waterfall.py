@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from chainviz.trace import stats
 from chainviz.trace.model import NodeRun, Trace
+from chainviz.trace.scrub import scrub
 from chainviz.trace.svg import STATUS_COLOURS, element, esc, nice_ticks, svg_document, text
 from chainviz.trace.timefmt import format_time
 
@@ -20,7 +21,7 @@ __all__ = ["Row", "rows", "waterfall_svg", "waterfall_text"]
 
 WIDTH = 760
 LABEL_WIDTH = 250
-RIGHT_MARGIN = 96
+RIGHT_MARGIN = 130
 ROW_HEIGHT = 20
 TOP = 30
 CHAR_WIDTH = 6.7
@@ -130,7 +131,8 @@ def waterfall_svg(trace: Trace) -> str:
                 f"{format_time((_end(run, trace) - run.start_ns) / 1e9)}"
             )
             if run.error is not None:
-                tip += f" \u00b7 {run.error.type}: {run.error.message}"
+                # A saved notebook keeps this picture: scrub it like an export.
+                tip += f" \u00b7 {run.error.type}: {scrub(run.error.message)}"
             rect = element(
                 "rect",
                 element("title", esc(tip)),

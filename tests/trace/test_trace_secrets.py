@@ -44,7 +44,7 @@ def test_a_key_in_an_error_or_an_output_reaches_no_export(tmp_path: Path) -> Non
     trace = recorder.last
     assert SENTINEL_KEY in str(trace.node("leak").error)  # in memory, nothing is hidden
     exports = _exports(tmp_path, recorder)
-    for name in ("save", "chrome", "otlp"):
+    for name in ("save", "chrome", "otlp", "svg", "text"):
         assert SENTINEL_KEY not in exports[name], name
         assert "SENTINEL" not in exports[name], name
     assert REDACTED in exports["otlp"] and REDACTED in exports["chrome"]
