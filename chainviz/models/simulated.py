@@ -99,23 +99,36 @@ class SimulatedChatModel(BaseChatModel):
         max_tokens: int | None = None,
         name: str | None = None,
     ) -> None:
-        if not isinstance(seed, int):
-            raise ConfigError(f"SimulatedChatModel seed must be an int, but {seed!r} was given.")
         self.seed = seed
-        self.latency_scale = _non_negative(
-            "latency_scale", _default_latency_scale() if latency_scale is None else latency_scale
-        )
-        self.time_to_first_token = _non_negative("time_to_first_token", time_to_first_token)
-        self.tokens_per_second = _non_negative(
-            "tokens_per_second", tokens_per_second, positive=True
-        )
-        self.jitter = _non_negative("jitter", jitter)
+        self.latency_scale = _default_latency_scale() if latency_scale is None else latency_scale
+        self.time_to_first_token = time_to_first_token
+        self.tokens_per_second = tokens_per_second
+        self.jitter = jitter
+        self._check()
         self.model_name = model or model_name
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.name = name
         self._lock = threading.Lock()
         self._calls: dict[int, int] = {}
+
+    def _check(self) -> None:
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ConfigError(
+                f"SimulatedChatModel seed must be an int, but {self.seed!r} was given."
+            )
+        self.latency_scale = _non_negative("latency_scale", self.latency_scale)
+        self.time_to_first_token = _non_negative("time_to_first_token", self.time_to_first_token)
+        self.tokens_per_second = _non_negative(
+            "tokens_per_second", self.tokens_per_second, positive=True
+        )
+        self.jitter = _non_negative("jitter", self.jitter)
+
+    def with_replaced(self, **changes: Any) -> SimulatedChatModel:
+        """A copy with some settings changed (checked); it shares the call counts."""
+        clone: SimulatedChatModel = super().with_replaced(**changes)  # type: ignore[assignment]
+        clone._check()
+        return clone
 
     # pickling (to run in another process): a lock cannot be pickled; make a new one
     def __getstate__(self) -> dict[str, Any]:

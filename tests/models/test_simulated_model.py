@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chainviz import CancelToken, RunnableParallel
+from chainviz import CancelToken, ConfigurableField, RunnableParallel
 from chainviz.core.run import Step
 from chainviz.errors import ConfigError, RunCancelled
 from chainviz.messages import AIMessage, AIMessageChunk
@@ -189,6 +189,18 @@ def test_branches_overlap_in_time(run: Run) -> None:
 def test_bad_settings_are_config_errors(kwargs: dict[str, Any], problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):
         SimulatedChatModel(**kwargs)
+    with pytest.raises(ConfigError, match=problem):
+        SimulatedChatModel().with_replaced(**kwargs)
+
+
+def test_settings_are_configurable_at_run_time(run: Run, waits: list[float]) -> None:
+    model = SimulatedChatModel().configurable_fields(
+        latency_scale=ConfigurableField(id="latency_scale")
+    )
+    run(model, "hello", config={"configurable": {"latency_scale": 0}})
+    assert not any(waits)
+    run(model, "hello")
+    assert any(waits)
 
 
 # ------------------------------------------------------------- tokens and usage
