@@ -26,9 +26,9 @@ To use OpenAI instead, change the first import to
 `from chainviz.models import ChatOpenAI` and set `OPENAI_API_KEY`."""
 
 IMPORTS = """\
+from chainviz import RunnableParallel
 from chainviz.models import SimulatedChatModel as ChatOpenAI  # offline stand-in, no key
-from chainviz.prompts import ChatPromptTemplate
-from chainviz import RunnableParallel"""
+from chainviz.prompts import ChatPromptTemplate"""
 
 MAP_TEXT = """\
 `RunnableParallel` (aka `RunnableMap`) runs several runnables on the same input at
