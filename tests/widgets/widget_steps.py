@@ -68,3 +68,23 @@ def events_of(chain: Runnable[Any, Any], input: Any) -> list[ev.RunEvent]:
     except Exception:
         pass
     return seen
+
+
+class Gate(Runnable[Any, str]):
+    """Streams ``words`` as tokens, then holds until the test opens ``gate`` (or Stop)."""
+
+    kind = "model"
+
+    def __init__(self, words: list[str], result: str = "opened") -> None:
+        self.words = words
+        self.result = result
+        self.gate = threading.Event()
+        self.streamed = threading.Event()
+
+    def _call(self, input: Any, step: Step) -> str:
+        for word in self.words:
+            step.emit_token(word)
+        self.streamed.set()
+        while not self.gate.wait(0.01):
+            step.check_cancelled()
+        return self.result
