@@ -189,7 +189,7 @@ class ChatOpenAI(OpenAIClientConfig, BaseChatModel):
     ) -> AsyncIterator[AIMessageChunk]:
         call = self._context(step)
         request = self._request(messages, stop, kwargs, call.where)
-        client = self._async_client(call.resolved)
+        client = await self._async_client(call.resolved)
         response = await call.arun(lambda: client.chat.completions.create(**request))
         if not self.streaming:
             yield _completion_chunk(response)

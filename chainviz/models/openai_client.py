@@ -28,7 +28,9 @@ import math
 import os
 import threading
 import weakref
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -121,6 +123,23 @@ class Resolved:
         return digest, self.base_url, self.timeout
 
 
+async def _close_with_loop(client: Any, forget: Callable[[], None]) -> AsyncIterator[None]:
+    """Close ``client`` when its event loop shuts down, then ``forget`` it.
+
+    A started async generator is finalised by ``loop.shutdown_asyncgens()``, which
+    ``asyncio.run`` calls before closing the loop; its ``finally`` then runs on that
+    loop, where the client's connections can still be closed cleanly. (Notebook
+    kernels and chainviz's private loop never shut down; their clients live on.)
+    Forgetting the entry matters: the generator refers to its loop, so a cached
+    entry would keep every finished loop alive.
+    """
+    try:
+        yield
+    finally:
+        forget()
+        await client.close()
+
+
 class _ClientCache:
     """Clients by configuration; shared by copies of a runnable (keys include the config)."""
 
@@ -130,6 +149,14 @@ class _ClientCache:
         self.by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Any, Any]] = (
             weakref.WeakKeyDictionary()
         )
+
+    def forget(self, loop: asyncio.AbstractEventLoop, key: tuple[Any, ...]) -> None:
+        with self.lock:
+            clients = self.by_loop.get(loop)
+            if clients is not None:
+                clients.pop(key, None)
+                if not clients:
+                    del self.by_loop[loop]
 
     def __repr__(self) -> str:
         return "<openai clients>"
@@ -243,18 +270,23 @@ class OpenAIClientConfig:
                 cache.sync[key] = client
         return client  # type: ignore[no-any-return]
 
-    def _async_client(self, resolved: Resolved) -> openai.AsyncOpenAI:
+    async def _async_client(self, resolved: Resolved) -> openai.AsyncOpenAI:
         """The ``openai.AsyncOpenAI`` client for these settings and the running loop."""
         cache = self._clients
         loop = asyncio.get_running_loop()
         key = resolved.cache_key()
         with cache.lock:
             clients = cache.by_loop.setdefault(loop, {})
-            client = clients.get(key)
-            if client is None:
+            entry = clients.get(key)
+            if entry is None:
                 client = openai_module().AsyncOpenAI(**self._client_kwargs(resolved))
-                clients[key] = client
-        return client  # type: ignore[no-any-return]
+                closer = _close_with_loop(client, partial(cache.forget, loop, key))
+                clients[key] = entry = (client, closer)
+            else:
+                closer = None
+        if closer is not None:
+            await closer.__anext__()  # first iteration: the loop now tracks it
+        return entry[0]  # type: ignore[no-any-return]
 
     # -- copying and pickling -------------------------------------------------------------
 

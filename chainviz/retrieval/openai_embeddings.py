@@ -122,7 +122,7 @@ class OpenAIEmbeddings(OpenAIClientConfig):
         if not texts:
             return []
         call = self._context()
-        client = self._async_client(call.resolved)
+        client = await self._async_client(call.resolved)
         vectors: list[list[float]] = []
         for batch in self._batches(texts):
             create = partial(client.embeddings.create, **self._request(batch))

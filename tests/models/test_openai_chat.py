@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from fakes.openai_server import FakeOpenAIServer
@@ -211,3 +213,20 @@ def test_repr_shows_settings_and_a_clean_url() -> None:
         "ChatOpenAI(model_name='llama3', temperature=0, max_tokens=None, timeout=None, "
         "max_retries=2, base_url='http://localhost:8080/v1')"
     )
+
+
+def test_async_clients_close_with_their_event_loop(openai_server: FakeOpenAIServer) -> None:
+    model = chat(openai_server)
+
+    async def call() -> Any:
+        await model.ainvoke("hi")
+        await model.ainvoke("again")  # the same loop reuses its client
+        (clients,) = model._clients.by_loop.values()
+        ((client, _),) = clients.values()
+        return client
+
+    first = asyncio.run(call())
+    assert first.is_closed()  # closed on its loop as asyncio.run shut down
+    assert len(model._clients.by_loop) == 0  # and forgotten: no finished loop is kept
+    second = asyncio.run(call())
+    assert second is not first and second.is_closed()
