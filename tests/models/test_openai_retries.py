@@ -225,3 +225,24 @@ def test_stop_ends_a_sync_stream_between_slow_tokens() -> None:
     assert isinstance(outcome["error"], RunCancelled)
     assert outcome["ended"] - cancelled_at < 1.0  # not the 3 s until the next token
     assert [e.type for e in events][-1] == "cancel"
+
+
+def test_stop_ends_an_async_stream_between_slow_tokens() -> None:
+    events: list[RunEvent] = []
+
+    async def scenario(server: FakeOpenAIServer) -> float:
+        token = CancelToken()
+        task = asyncio.ensure_future(
+            chat(server).ainvoke("hi there you", {"callbacks": [events.append]}, cancel_token=token)
+        )
+        while not any(isinstance(e, TokenEvent) for e in events):
+            await asyncio.sleep(0.01)
+        cancelled_at = time.monotonic()
+        token.cancel("Stop")
+        with pytest.raises(RunCancelled):
+            await task
+        return time.monotonic() - cancelled_at
+
+    with FakeOpenAIServer(stream_delay=3.0) as server:
+        assert asyncio.run(scenario(server)) < 1.0
+    assert [e.type for e in events][-1] == "cancel"
