@@ -9,8 +9,11 @@ that stream badly. Token counts become ``usage_metadata``; the model name and
 finish reason go in ``response_metadata``.
 
 Sync runs use ``openai.OpenAI``, async runs ``openai.AsyncOpenAI``. Stop ends a
-retry wait at once, and a streamed answer at once (sync: its connection is
-closed; async: its task is cancelled). Retries, timeouts, and how the key is kept
+retry wait at once, and a streamed answer at once (sync: its socket is shut
+down; async: its task is cancelled). One wait Stop cannot cut short: a *sync*
+request still waiting for the server's first byte ends when the server answers
+or ``timeout`` passes (the openai client offers no way to abort it from another
+thread); async requests end at once. Retries, timeouts, and how the key is kept
 out of every error: see :mod:`chainviz.models.openai_errors` and
 :mod:`chainviz.models.openai_client`.
 """
