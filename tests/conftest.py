@@ -10,6 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 from fakes.openai_server import FakeOpenAIServer
+from hypothesis import HealthCheck, settings
+
+# The suite runs on shared 2-core machines: a generated case may be slow for reasons
+# that have nothing to do with it. Property tests check behaviour, not speed.
+settings.register_profile(
+    "chainviz", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("chainviz")
 
 
 @pytest.fixture

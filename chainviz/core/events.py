@@ -2,17 +2,21 @@
 
 Every event has a monotonic timestamp in nanoseconds (``time_ns``, from
 :data:`clock`), the id of the step's run and of its parent's run, the step's
-node id and kind. A run of one step emits ``start`` and then exactly one of
-``end`` (with the output), ``error`` (with the exception) or ``cancel``; model
-steps emit ``token`` events in between. With no sink attached no event object is
-built at all.
+node id, kind and name, and the id of the whole invoke (``trace_id``: the same for
+every event of one ``invoke``/``ainvoke``/``stream`` call, retries of the root
+included). A run of one step emits ``start`` and then exactly one of ``end`` (with
+the output), ``error`` (with the exception) or ``cancel``; model steps emit
+``token`` events in between. With no sink attached no event object is built.
+
+Events are named tuples: immutable, and about five times cheaper to make than
+frozen dataclasses, which matters on the per-step path. ``event.type`` names the
+kind of event.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
     "CancelEvent",
@@ -29,58 +33,94 @@ __all__ = [
 clock = time.perf_counter_ns
 
 
-@dataclass(frozen=True, slots=True)
-class RunEvent:
-    """What every event carries."""
+class StartEvent(NamedTuple):
+    """A step started; ``input`` is what it was given."""
 
-    type: ClassVar[str] = "event"
     time_ns: int
     run_id: int
     parent_run_id: int | None
     node_id: str
     kind: str
     name: str
-
-
-@dataclass(frozen=True, slots=True)
-class StartEvent(RunEvent):
-    """A step started; ``input`` is what it was given."""
-
-    type: ClassVar[str] = "start"
     input: Any = None
+    trace_id: int = 0
+
+    @property
+    def type(self) -> str:
+        return "start"
 
 
-@dataclass(frozen=True, slots=True)
-class EndEvent(RunEvent):
+class EndEvent(NamedTuple):
     """A step finished; ``output`` is its output (the object itself, not a copy)."""
 
-    type: ClassVar[str] = "end"
+    time_ns: int
+    run_id: int
+    parent_run_id: int | None
+    node_id: str
+    kind: str
+    name: str
     output: Any = None
+    trace_id: int = 0
+
+    @property
+    def type(self) -> str:
+        return "end"
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorEvent(RunEvent):
+class ErrorEvent(NamedTuple):
     """A step failed with ``error``."""
 
-    type: ClassVar[str] = "error"
+    time_ns: int
+    run_id: int
+    parent_run_id: int | None
+    node_id: str
+    kind: str
+    name: str
     error: BaseException | None = None
+    trace_id: int = 0
+
+    @property
+    def type(self) -> str:
+        return "error"
 
 
-@dataclass(frozen=True, slots=True)
-class CancelEvent(RunEvent):
+class CancelEvent(NamedTuple):
     """A step was stopped before it finished; ``reason`` says why."""
 
-    type: ClassVar[str] = "cancel"
+    time_ns: int
+    run_id: int
+    parent_run_id: int | None
+    node_id: str
+    kind: str
+    name: str
     reason: str = ""
+    trace_id: int = 0
+
+    @property
+    def type(self) -> str:
+        return "cancel"
 
 
-@dataclass(frozen=True, slots=True)
-class TokenEvent(RunEvent):
+class TokenEvent(NamedTuple):
     """A model step produced a token (``text``); ``chunk`` is the message chunk."""
 
-    type: ClassVar[str] = "token"
+    time_ns: int
+    run_id: int
+    parent_run_id: int | None
+    node_id: str
+    kind: str
+    name: str
     text: str = ""
     chunk: Any = None
+    trace_id: int = 0
+
+    @property
+    def type(self) -> str:
+        return "token"
+
+
+#: Any run event (usable with ``isinstance`` too).
+RunEvent = StartEvent | EndEvent | ErrorEvent | CancelEvent | TokenEvent
 
 
 @runtime_checkable

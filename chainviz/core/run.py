@@ -54,9 +54,10 @@ def as_sinks(callbacks: Sequence[Any] | None) -> tuple[Sink, ...]:
 class RunContext:
     """Shared by every step of one run."""
 
-    __slots__ = ("closed", "detached", "lock", "open_runs", "slots")
+    __slots__ = ("closed", "detached", "lock", "open_runs", "slots", "trace_id")
 
     def __init__(self, max_concurrency: int | None) -> None:
+        self.trace_id = new_run_id()
         self.lock = threading.Lock()
         self.slots = Slots(max_concurrency) if max_concurrency else None
         self.closed = False
@@ -71,8 +72,9 @@ class RunContext:
 
     def deliver(self, sinks: tuple[Sink, ...], event: ev.RunEvent) -> None:
         """Call each sink; a sink that raises is detached with one warning (caller holds lock)."""
+        detached = self.detached
         for sink in sinks:
-            if id(sink) in self.detached:
+            if detached and id(sink) in detached:
                 continue
             try:
                 sink(event)
@@ -96,6 +98,7 @@ class Step:
         "kwargs",
         "name",
         "node_id",
+        "parent",
         "parent_run_id",
         "run_id",
         "sinks",
@@ -109,7 +112,7 @@ class Step:
         token: CancelToken,
         sinks: tuple[Sink, ...],
         config: RunnableConfig,
-        parent_run_id: int | None = None,
+        parent: Step | None = None,
         kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         self.ctx = ctx
@@ -117,7 +120,8 @@ class Step:
         self.token = token
         self.sinks = sinks
         self.config = config
-        self.parent_run_id = parent_run_id
+        self.parent = parent
+        self.parent_run_id: int | None = None  # resolved when the step begins
         self.run_id: int | None = None
         self.kind = ""
         self.name = ""
@@ -155,7 +159,7 @@ class Step:
             self._emit_open(
                 ev.TokenEvent(
                     ev.clock(), self.run_id, self.parent_run_id, self.node_id, self.kind,
-                    self.name, text, chunk,
+                    self.name, text, chunk, self.ctx.trace_id,
                 ),
                 terminal=False,
             )
@@ -174,31 +178,39 @@ class Step:
         """The step of a child: a new path part, or the same id for a wrapper's inner runnable."""
         if escaped_part is None:
             node_id = self.node_id
-            parent = self.parent_run_id if self.run_id is None else self.run_id
         else:
             node_id = f"{self.node_id}/{escaped_part}" if self.node_id else escaped_part
-            parent = self.run_id if self.run_id is not None else self.parent_run_id
         return Step(
             self.ctx,
             node_id,
             token or self.token,
             self.sinks if sinks is None else sinks,
             self.config if config is None else config,
-            parent,
+            self,
             self.kwargs if kwargs is None and escaped_part is None else kwargs,
         )
 
     def begin(self, runnable: Runnable[Any, Any], input: Any) -> None:
         """Emit the start event (the caller checked that a sink is attached)."""
-        self.kind = runnable.kind
-        self.name = self.config.get("run_name") if self.node_id == "" and self.config.get(
-            "run_name"
-        ) else runnable.get_name()  # type: ignore[assignment]
+        self.kind = kind = runnable.kind
+        name = runnable.get_name()
+        # The parent run is the nearest enclosing step that began: wrappers never begin,
+        # and a streaming sequence makes its children's steps before it begins itself.
+        parent = self.parent
+        if parent is None:
+            name = self.config.get("run_name") or name
+            parent_run_id = None
+        else:
+            while parent.run_id is None and parent.parent is not None:
+                parent = parent.parent
+            parent_run_id = parent.run_id
+        self.name = name
+        self.parent_run_id = parent_run_id
         run_id = new_run_id()
-        event = ev.StartEvent(
-            ev.clock(), run_id, self.parent_run_id, self.node_id, self.kind, self.name, input
-        )
         ctx = self.ctx
+        event = ev.StartEvent(
+            ev.clock(), run_id, parent_run_id, self.node_id, kind, name, input, ctx.trace_id
+        )
         with ctx.lock:
             if ctx.closed or self.token.cancelled:
                 return
@@ -207,21 +219,24 @@ class Step:
             ctx.deliver(self.sinks, event)
 
     def finish(self, output: Any) -> None:
-        if self.run_id is not None:
-            self._emit_open(
-                ev.EndEvent(
-                    ev.clock(), self.run_id, self.parent_run_id, self.node_id, self.kind,
-                    self.name, output,
-                ),
-                terminal=True,
-            )
+        run_id = self.run_id
+        if run_id is None:
+            return
+        ctx = self.ctx
+        event = ev.EndEvent(
+            ev.clock(), run_id, self.parent_run_id, self.node_id, self.kind, self.name, output,
+            ctx.trace_id,
+        )
+        with ctx.lock:
+            if ctx.open_runs.pop(run_id, None) is not None:
+                ctx.deliver(self.sinks, event)
 
     def fail(self, error: BaseException) -> None:
         if self.run_id is not None:
             self._emit_open(
                 ev.ErrorEvent(
                     ev.clock(), self.run_id, self.parent_run_id, self.node_id, self.kind,
-                    self.name, error,
+                    self.name, error, self.ctx.trace_id,
                 ),
                 terminal=True,
             )
@@ -231,18 +246,22 @@ class Step:
             self._emit_open(self._cancel(reason), terminal=True)
 
     def _cancel(self, reason: str) -> ev.CancelEvent:
-        assert self.run_id is not None
+        assert self.run_id is not None  # noqa: S101 - internal invariant, checked by callers
         return ev.CancelEvent(
-            ev.clock(), self.run_id, self.parent_run_id, self.node_id, self.kind, self.name, reason
+            ev.clock(), self.run_id, self.parent_run_id, self.node_id, self.kind, self.name,
+            reason, self.ctx.trace_id,
         )
 
     def _emit_open(self, event: ev.RunEvent, *, terminal: bool) -> None:
         ctx = self.ctx
         with ctx.lock:
-            if self.run_id not in ctx.open_runs:
-                return  # already ended on its behalf (its scope was cancelled), or closed
+            # A run missing from open_runs was already ended on its behalf (its scope
+            # was cancelled) or the run is closed: its events are dropped.
             if terminal:
-                del ctx.open_runs[event.run_id]
+                if ctx.open_runs.pop(event.run_id, None) is None:
+                    return
+            elif event.run_id not in ctx.open_runs:
+                return
             ctx.deliver(self.sinks, event)
 
     def cancel_scope(self, token: CancelToken, reason: str) -> None:

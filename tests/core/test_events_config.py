@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from typing import Any
 
@@ -24,8 +23,9 @@ def test_events_are_frozen_and_complete(mode: str) -> None:
     assert root.parent_run_id is None and root.node_id == "" and root.input == {"topic": "bear"}
     assert events[-1].output == output
     assert {e.parent_run_id for e in events[1:-1] if e.type == "start"} == {root.run_id}
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         events[0].node_id = "x"  # type: ignore[misc]
+    assert len({e.trace_id for e in events}) == 1 and events[0].trace_id > 0
     tokens = [e.text for e in events if e.type == "token"]
     assert tokens == ["about", "bear"]
 
@@ -54,14 +54,17 @@ def test_no_event_is_built_without_a_sink(mode: str, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(events_module, "clock", counting_clock)
     init_calls = 0
-    real_init = events_module.StartEvent.__init__
 
-    def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        nonlocal init_calls
-        init_calls += 1
-        real_init(self, *args, **kwargs)
+    def counting(event_type: Any) -> Any:
+        def make(*args: Any) -> Any:
+            nonlocal init_calls
+            init_calls += 1
+            return event_type(*args)
 
-    monkeypatch.setattr(events_module.StartEvent, "__init__", counting_init)
+        return make
+
+    for name in ("StartEvent", "EndEvent", "ErrorEvent", "CancelEvent", "TokenEvent"):
+        monkeypatch.setattr(events_module, name, counting(getattr(events_module, name)))
     chain = RunnableParallel(a=FakePrompt() | FakeModel(), b=FakePrompt()) | RunnableLambda(str)
     run_mode(mode, chain, {"topic": "x"})
     assert built == 0 and init_calls == 0
@@ -131,3 +134,29 @@ def test_config_reaches_functions(mode: str) -> None:
     run_mode(mode, chain, 1, {"tags": ["outer"], "configurable": {"a": 2}})
     assert seen["tags"] == ["outer", "inner"]
     assert seen["metadata"] == {"k": 1} and seen["configurable"] == {"a": 2}
+
+
+def test_streamed_steps_know_their_parent_run() -> None:
+    events: list[RunEvent] = []
+    chain = FakePrompt() | FakeModel() | RunnableLambda(str)
+    list(chain.stream({"topic": "bear"}, {"callbacks": [events.append]}))
+    starts = {e.node_id: e for e in events if e.type == "start"}
+    root = starts[""]
+    assert {starts[n].parent_run_id for n in ("0", "1", "2")} == {root.run_id}
+
+
+def test_retries_of_the_root_share_one_trace_id(mode: str) -> None:
+    events: list[RunEvent] = []
+    attempts = 0
+
+    def flaky(x: Any) -> Any:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise ConnectionError("again")
+        return x
+
+    chain = RunnableLambda(flaky).with_retry(wait_exponential_jitter=False)
+    run_mode(mode, chain, 1, {"callbacks": [events.append]})
+    roots = [e for e in events if e.type == "start" and e.parent_run_id is None]
+    assert len(roots) == 2 and len({e.trace_id for e in events}) == 1
