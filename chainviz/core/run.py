@@ -246,9 +246,8 @@ class Step:
             self._emit_open(self._cancel(reason), terminal=True)
 
     def _cancel(self, reason: str) -> ev.CancelEvent:
-        assert self.run_id is not None  # noqa: S101 - internal invariant, checked by callers
         return ev.CancelEvent(
-            ev.clock(), self.run_id, self.parent_run_id, self.node_id, self.kind, self.name,
+            ev.clock(), self.run_id or 0, self.parent_run_id, self.node_id, self.kind, self.name,
             reason, self.ctx.trace_id,
         )
 
