@@ -565,7 +565,10 @@ def _cancel_task_on(token: CancelToken) -> Callable[[], None]:
     if task is None:
         return lambda: None
     def cancel_task() -> None:
-        loop.call_soon_threadsafe(task.cancel)
+        try:
+            loop.call_soon_threadsafe(task.cancel)
+        except RuntimeError:  # the loop has closed: the run is over already
+            pass
 
     return token.on_cancel(cancel_task)
 

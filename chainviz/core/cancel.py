@@ -116,7 +116,10 @@ class CancelToken:
                 if not woken.done():
                     woken.set_result(None)
 
-            loop.call_soon_threadsafe(set_once)
+            try:
+                loop.call_soon_threadsafe(set_once)
+            except RuntimeError:  # the loop has closed: nobody waits here any more
+                pass
 
         remove = self.on_cancel(wake)
         try:
