@@ -279,10 +279,13 @@ class LabServer:
             port_taken = "already in use" in self.log_tail(20)
             if code is None or not port_taken:
                 self.stop()
+                what = (
+                    f"did not answer /api/status within {timeout:g} s"
+                    if code is None
+                    else f"exited with code {code} after {time.monotonic() - began:.1f} s"
+                )
                 raise BrowserTestError(
-                    f"JupyterLab did not answer /api/status within {timeout:g} s"
-                    + (f" (it exited with code {code})" if code is not None else "")
-                    + f". Command: {' '.join(self.command())}\n{self.log_report()}"
+                    f"JupyterLab {what}. Command: {' '.join(self.command())}\n{self.log_report()}"
                 )
         raise BrowserTestError(
             f"JupyterLab found no free port in {attempts} tries.\n{self.log_report()}"
@@ -324,7 +327,7 @@ class LabServer:
             return f"(no server log: {exc})"
         return "\n".join(text.splitlines()[-lines:])
 
-    def log_report(self, lines: int = 60) -> str:
+    def log_report(self, lines: int = 30) -> str:
         return f"--- JupyterLab server log, last {lines} lines ({self.log_path}):\n" + (
             self.log_tail(lines)
         )
@@ -416,6 +419,9 @@ window.__cv = {
     return node ? node.textContent.trim() : '';
   },
   prompts() { return this.nb().widgets.map((_, i) => this.prompt(i)); },
+  codeCells() {
+    return this.nb().widgets.flatMap((w, i) => (w.model.type === 'code' ? [i] : []));
+  },
   outputText(i) {
     const area = this.cell(i).node.querySelector('.jp-Cell-outputArea');
     return area ? area.innerText : '';
@@ -726,7 +732,7 @@ class Lab:
         return list(self._evaluate("() => window.__cv.prompts()"))
 
     def cell_running(self, index: int) -> bool:
-        """True while the cell is running or queued (its prompt reads ``[*]``)."""
+        """True while the cell is running or queued behind another (prompt ``[*]``)."""
         return "*" in self.prompt(index)
 
     def wait_cell_done(self, index: int, timeout: float = CELL_TIMEOUT) -> int:
@@ -738,6 +744,8 @@ class Lab:
         result = self._wait(
             f"cell {index} to finish (prompt [n])",
             """([i, from, before]) => {
+                if (window.__cv.cell(i).model.type !== 'code')
+                    throw new Error(`cell ${i} is not a code cell; it never runs`);
                 const failed = window.__cv.firstError(Math.min(from, i), i, before);
                 if (failed) return failed;
                 const p = window.__cv.prompt(i);
@@ -757,8 +765,7 @@ class Lab:
 
     def wait_all_done(self, timeout: float = CELL_TIMEOUT) -> int:
         """Wait for the last code cell (cells run in order); return its execution count."""
-        prompts = self.prompts()
-        code_cells = [i for i, p in enumerate(prompts) if p]
+        code_cells = self._evaluate("() => window.__cv.codeCells()")
         if not code_cells:
             raise BrowserTestError("The notebook has no code cells to wait for.")
         return self.wait_cell_done(code_cells[-1], timeout)
