@@ -15,7 +15,7 @@ import asyncio
 import functools
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from chainviz.core.cancel import CancelToken
@@ -442,49 +442,76 @@ async def collect_async(chunks: AsyncIterator[Any]) -> Any:
     return None if total is _MISSING else total
 
 
+class _StreamRecord:
+    """What streaming one step needs to remember, whichever driver pulls the chunks:
+    whether it has begun (at its first input chunk), and its output so far."""
+
+    __slots__ = ("begun", "runnable", "step", "total", "tracing")
+
+    def __init__(self, runnable: Runnable[Any, Any], step: Step) -> None:
+        self.runnable = runnable
+        self.step = step
+        self.tracing = bool(step.sinks)
+        self.begun = False
+        self.total: Any = _MISSING
+
+    def input_chunk(self) -> None:
+        if not self.begun:
+            self.begun = True
+            self.step.check_cancelled()
+
+    def begin_with(self, chunk: Any) -> None:
+        if self.tracing:
+            self.step.begin(self.runnable, chunk)
+
+    def output_chunk(self, out: Any) -> None:
+        if self.step.token.cancelled:
+            self.step.check_cancelled()
+        if self.tracing:
+            self.total = out if self.total is _MISSING else add_chunks(self.total, out)
+
+    def failed(self, exc: BaseException) -> None:
+        if self.begun or not isinstance(exc, ABORTS):
+            if not self.begun and self.tracing:
+                self.step.begin(self.runnable, None)
+            _report_failure(exc, self.runnable, self.step)
+
+    def done(self) -> None:
+        if self.tracing:
+            if not self.begun:
+                self.step.begin(self.runnable, None)
+            self.step.finish(None if self.total is _MISSING else self.total)
+
+
 def stream_sync(runnable: Runnable[Any, Any], chunks: Iterator[Any], step: Step) -> Iterator[Any]:
     """Stream a step: its output chunks, pulled while upstream still produces input."""
     if runnable.transparent:
         yield from runnable._transform(chunks, step)
         return
-    tracing = bool(step.sinks)
-    begun = False
+    record = _StreamRecord(runnable, step)
 
     def feed() -> Iterator[Any]:
-        nonlocal begun
         for chunk in chunks:
-            if not begun:
-                begun = True
-                step.check_cancelled()
-                if tracing:
-                    step.begin(runnable, chunk)
+            if not record.begun:
+                record.input_chunk()
+                record.begin_with(chunk)
             yield chunk
 
     slots = step.ctx.slots if runnable.uses_slot else None
-    total = _MISSING
     try:
         if slots is not None:
             slots.acquire(step.token, step.node_id)
         try:
             for out in runnable._transform(feed(), step):
-                if step.token.cancelled:
-                    step.check_cancelled()
-                if tracing:
-                    total = out if total is _MISSING else add_chunks(total, out)
+                record.output_chunk(out)
                 yield out
         finally:
             if slots is not None:
                 slots.release()
     except BaseException as exc:
-        if begun or not isinstance(exc, ABORTS):
-            if not begun and tracing:
-                step.begin(runnable, None)
-            _report_failure(exc, runnable, step)
+        record.failed(exc)
         raise
-    if tracing:
-        if not begun:
-            step.begin(runnable, None)
-        step.finish(None if total is _MISSING else total)
+    record.done()
 
 
 async def stream_async(
@@ -495,44 +522,30 @@ async def stream_async(
         async for out in runnable._atransform(chunks, step):
             yield out
         return
-    tracing = bool(step.sinks)
-    begun = False
+    record = _StreamRecord(runnable, step)
 
     async def feed() -> AsyncIterator[Any]:
-        nonlocal begun
         async for chunk in chunks:
-            if not begun:
-                begun = True
-                step.check_cancelled()
-                if tracing:
-                    step.begin(runnable, chunk)
+            if not record.begun:
+                record.input_chunk()
+                record.begin_with(chunk)
             yield chunk
 
     slots = step.ctx.slots if runnable.uses_slot else None
-    total = _MISSING
     try:
         if slots is not None:
             await slots.acquire_async(step.token, step.node_id)
         try:
             async for out in runnable._atransform(feed(), step):
-                if step.token.cancelled:
-                    step.check_cancelled()
-                if tracing:
-                    total = out if total is _MISSING else add_chunks(total, out)
+                record.output_chunk(out)
                 yield out
         finally:
             if slots is not None:
                 slots.release()
     except BaseException as exc:
-        if begun or not isinstance(exc, ABORTS):
-            if not begun and tracing:
-                step.begin(runnable, None)
-            _report_failure(exc, runnable, step)
+        record.failed(exc)
         raise
-    if tracing:
-        if not begun:
-            step.begin(runnable, None)
-        step.finish(None if total is _MISSING else total)
+    record.done()
 
 
 # ------------------------------------------------------------- streaming fanout
@@ -540,74 +553,83 @@ async def stream_async(
 _BRANCH_DONE: Any = object()
 
 
+class _BranchMerger:
+    """Merges the chunks branches report (from threads or tasks) into ``{key: chunk}``
+    items, keeping each branch's total so a failure can report what had finished."""
+
+    def __init__(self, command: Fanout, step: Step) -> None:
+        self.command = command
+        self.step = step
+        self.steps, self.tokens = _fanout_steps(command, step)
+        size = len(command.branches)
+        self.totals: list[Any] = [_MISSING] * size
+        self.finished = [False] * size
+        self.remaining = size
+
+    def take(self, index: int, chunk: Any, error: BaseException | None) -> dict[str, Any] | None:
+        """The item to yield for one report, or None; a branch's error is raised here."""
+        if error is not None:
+            outputs = [None if t is _MISSING else t for t in self.totals]
+            _fanout_result(
+                self.command, self.step, self.steps, self.tokens, outputs, self.finished,
+                (index, error),
+            )
+        if chunk is _BRANCH_DONE:
+            self.finished[index] = True
+            self.remaining -= 1
+            return None
+        total = self.totals[index]
+        self.totals[index] = chunk if total is _MISSING else add_chunks(total, chunk)
+        return {self.command.branches[index][1]: chunk}
+
+    def stop_unfinished(self) -> None:
+        for index, token in enumerate(self.tokens):
+            if not self.finished[index]:
+                self.step.cancel_scope(token, "the stream was stopped")
+
+
 def fanout_stream_sync(command: Fanout, step: Step) -> Iterator[dict[str, Any]]:
     """Stream every branch at once; yield ``{key: chunk}`` as any branch produces."""
-    branches = command.branches
-    steps, tokens = _fanout_steps(command, step)
+    merger = _BranchMerger(command, step)
     inbox: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
 
     def pump(index: int) -> None:
+        runnable = command.branches[index][2]
         try:
-            for chunk in stream_sync(branches[index][2], iter((command.input,)), steps[index]):
+            for chunk in stream_sync(runnable, iter((command.input,)), merger.steps[index]):
                 inbox.put((index, chunk, None))
         except BaseException as exc:
             inbox.put((index, None, exc))
         else:
             inbox.put((index, _BRANCH_DONE, None))
 
-    yield from _merge_branch_chunks(
-        command, step, steps, tokens, lambda i: shared_pool().submit(lambda: pump(i)), inbox
-    )
-
-
-def _merge_branch_chunks(
-    command: Fanout,
-    step: Step,
-    steps: list[Step],
-    tokens: list[CancelToken],
-    start: Callable[[int], object],
-    inbox: queue.SimpleQueue[tuple[int, Any, BaseException | None]],
-) -> Iterator[dict[str, Any]]:
-    size = len(command.branches)
-    totals: list[Any] = [_MISSING] * size
-    finished = [False] * size
-    for index in range(size):
-        start(index)
-    remaining = size
+    for index in range(len(command.branches)):
+        shared_pool().submit(functools.partial(pump, index))
     try:
-        while remaining:
+        while merger.remaining:
             try:
-                index, chunk, error = inbox.get(timeout=0.25)
+                item = merger.take(*inbox.get(timeout=0.25))
             except queue.Empty:
                 continue
-            if error is not None:
-                outputs = [None if t is _MISSING else t for t in totals]
-                _fanout_result(command, step, steps, tokens, outputs, finished, (index, error))
-            if chunk is _BRANCH_DONE:
-                finished[index] = True
-                remaining -= 1
-                continue
-            totals[index] = chunk if totals[index] is _MISSING else add_chunks(totals[index], chunk)
-            yield {command.branches[index][1]: chunk}
+            if item is not None:
+                yield item
     except BaseException:
-        for index, token in enumerate(tokens):
-            if not finished[index]:
-                step.cancel_scope(token, "the stream was stopped")
+        merger.stop_unfinished()
         raise
 
 
 async def fanout_stream_async(command: Fanout, step: Step) -> AsyncIterator[dict[str, Any]]:
     """The async twin of :func:`fanout_stream_sync`, with tasks and an asyncio queue."""
-    branches = command.branches
-    steps, tokens = _fanout_steps(command, step)
+    merger = _BranchMerger(command, step)
     inbox: asyncio.Queue[tuple[int, Any, BaseException | None]] = asyncio.Queue()
 
     async def pump(index: int) -> None:
         async def single() -> AsyncIterator[Any]:
             yield command.input
 
+        runnable = command.branches[index][2]
         try:
-            async for chunk in stream_async(branches[index][2], single(), steps[index]):
+            async for chunk in stream_async(runnable, single(), merger.steps[index]):
                 inbox.put_nowait((index, chunk, None))
         except BaseException as exc:
             inbox.put_nowait((index, None, exc))
@@ -616,27 +638,14 @@ async def fanout_stream_async(command: Fanout, step: Step) -> AsyncIterator[dict
         else:
             inbox.put_nowait((index, _BRANCH_DONE, None))
 
-    tasks = [asyncio.ensure_future(pump(i)) for i in range(len(branches))]
-    size = len(branches)
-    totals: list[Any] = [_MISSING] * size
-    finished = [False] * size
-    remaining = size
+    tasks = [asyncio.ensure_future(pump(i)) for i in range(len(command.branches))]
     try:
-        while remaining:
-            index, chunk, error = await inbox.get()
-            if error is not None:
-                outputs = [None if t is _MISSING else t for t in totals]
-                _fanout_result(command, step, steps, tokens, outputs, finished, (index, error))
-            if chunk is _BRANCH_DONE:
-                finished[index] = True
-                remaining -= 1
-                continue
-            totals[index] = chunk if totals[index] is _MISSING else add_chunks(totals[index], chunk)
-            yield {branches[index][1]: chunk}
+        while merger.remaining:
+            item = merger.take(*await inbox.get())
+            if item is not None:
+                yield item
     except BaseException:
-        for index, token in enumerate(tokens):
-            if not finished[index]:
-                step.cancel_scope(token, "the stream was stopped")
+        merger.stop_unfinished()
         raise
     finally:
         for task in tasks:
