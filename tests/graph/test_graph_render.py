@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 from graph_steps import FakeModel, FakePrompt, FakeTrace, joke_poem, rag
 
 from chainviz.core.passthrough import RunnablePassthrough
-from chainviz.errors import ConfigError, MissingExtraError
+from chainviz.errors import ChainvizError, ConfigError, MissingExtraError
 from chainviz.graph import build_graph, choose_engine, engines
 from chainviz.graph.kinds import css_class, style_of
 
@@ -163,6 +166,27 @@ def test_a_missing_system_dot_says_how_to_get_one(monkeypatch: pytest.MonkeyPatc
 
 def test_warm_up_loads_the_renderer() -> None:
     assert engines.warm_up("wasm") == "wasm"
+
+
+def test_wasm_renders_share_no_state() -> None:
+    # Five DOT texts (from the property tests) after which one shared Graphviz instance
+    # traps with an out-of-bounds access; each renders alone. A fresh instance per
+    # render must draw all five.
+    documents = json.loads((Path(__file__).parent / "wasm_trap_sequence.json").read_text())
+    for dot in documents:
+        ET.fromstring(engines.render_svg(dot, engine="wasm").encode())
+
+
+def test_wasm_renders_from_several_threads_at_once() -> None:
+    graphs = [build_graph(rag()), build_graph(joke_poem())] * 4
+    with ThreadPoolExecutor(4) as pool:
+        svgs = list(pool.map(lambda g: g.to_svg(engine="wasm"), graphs))
+    assert svgs == [g.to_svg(engine="wasm") for g in graphs]
+
+
+def test_a_layout_failure_is_reported_with_the_other_engine_to_try() -> None:
+    with pytest.raises(ChainvizError, match=r"WebAssembly.*CHAINVIZ_GRAPHVIZ=system"):
+        engines.render_svg("digraph { a -> ; }", engine="wasm")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
