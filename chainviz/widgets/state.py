@@ -159,6 +159,12 @@ def _preview_text(value: Any, depth: int) -> str:
     page = getattr(value, "page_content", None)
     if isinstance(page, str):
         return page
+    to_string = getattr(value, "to_string", None)
+    if callable(getattr(value, "to_messages", None)) and callable(to_string):
+        try:  # a prompt value: the text the model will read
+            return str(to_string())
+        except Exception:
+            pass
     if isinstance(value, Mapping) and depth == 0:
         return "\n".join(f"{key}: {_preview_text(item, 1)}" for key, item in value.items())
     if isinstance(value, list | tuple) and depth < 2 and value:
@@ -293,7 +299,9 @@ class LiveState:
             self.end_ns = end_ns
         self.status = status
         self.message = reason
-        self.critical = tuple(critical)
+        # A stopped run's critical path would name the branches that happened to finish,
+        # not what bounded the wall time (the stopped ones did): it is not drawn.
+        self.critical = tuple(critical) if status != "cancelled" else ()
 
     def load_trace(self, trace: Trace) -> None:
         """Show a recorded run: every node as the trace left it."""
@@ -322,7 +330,7 @@ class LiveState:
             self.nodes[node_id] = node
         self.end_ns = trace.end_ns
         self.status = self.nodes[trace.root.node_id].status
-        self.critical = tuple(trace.critical_path())
+        self.critical = tuple(trace.critical_path()) if self.status != "cancelled" else ()
 
     # ------------------------------------------------------------------ reading
 

@@ -11,6 +11,7 @@ from widget_steps import Fail, Sleep, Talk, events_of
 from chainviz import RunnableLambda, RunnableParallel, RunnablePassthrough
 from chainviz.core import events as ev
 from chainviz.messages import AIMessage
+from chainviz.prompts import ChatPromptTemplate
 from chainviz.trace import Recorder
 from chainviz.widgets.state import (
     Lane,
@@ -151,9 +152,10 @@ def test_finishing_a_stopped_run_cancels_what_still_runs_and_keeps_what_finished
     state = two_branches()
     state.apply_all([start(0, 1, None, "", "parallel"), start(0, 2, 1, "a"), start(0, 3, 1, "b"),
                      end(100, 2, 1, "a", "A")])
-    state.finish("cancelled", end_ns=300 * MS, reason="stopped")
+    state.finish("cancelled", end_ns=300 * MS, reason="stopped", critical=["", "a"])
     snap = state.snapshot(now_ns=900 * MS)
     assert snap["status"] == "cancelled"
+    assert snap["critical"] == []  # what finished first did not bound a stopped run
     a, b = snap["lanes"]
     assert (a["status"], a["text"], a["elapsed_s"]) == ("done", "A", 0.1)
     assert (b["status"], b["reason"], b["elapsed_s"]) == ("cancelled", "stopped", 0.3)
@@ -214,6 +216,8 @@ def test_preview_shows_content_entries_and_survives_a_broken_repr() -> None:
             raise RuntimeError("no")
 
     assert preview(AIMessage("hello")) == "hello"
+    prompt = ChatPromptTemplate.from_template("a joke about {topic}").invoke({"topic": "x"})
+    assert preview(prompt) == "Human: a joke about x"
     assert preview({"joke": AIMessage("ha"), "n": 3}) == "joke: ha\nn: 3"
     assert preview(Broken()) == "<Broken>"
     assert preview("x" * 5000, limit=10) == "x" * 9 + "…"

@@ -100,8 +100,6 @@ class GraphPane {
       if (text) this.container.appendChild(h("pre", "cv-graph-text", text));
       return;
     }
-    this.svg.removeAttribute("width");
-    this.svg.removeAttribute("height");
     this.svg.classList.add("cv-graph-svg");
     this.container.appendChild(this.svg);
     for (const g of this.svg.querySelectorAll("[data-node-id]")) {
@@ -237,15 +235,18 @@ class Lanes {
       parts.row.classList.toggle("cv-crit", critical.has(lane.id));
       parts.glyph.textContent = GLYPHS[status];
       parts.cardGlyph.textContent = GLYPHS[status];
-      let word = WORDS[status];
-      if (status === "cancelled" && lane.reason) word = `cancelled (${lane.reason})`;
+      const word = WORDS[status];
       parts.cardStatus.textContent =
         lane.elapsed_s === null || status === "running" ? word : `${word} · ${fmt(lane.elapsed_s)}`;
+      parts.cardStatus.title = lane.reason || "";
       const text = lane.text || (status === "running" ? "…" : "");
       if (parts.text.textContent !== text) parts.text.textContent = text;
       parts.text.scrollTop = parts.text.scrollHeight;
       if (lane.error) {
         parts.error.textContent = `✗ in ${lane.error_node || "(root)"}: ${lane.error}`;
+        parts.error.hidden = false;
+      } else if (status === "cancelled") {
+        parts.error.textContent = `⊘ ${lane.reason || "cancelled"}`;
         parts.error.hidden = false;
       } else {
         parts.error.textContent = "";
@@ -286,9 +287,8 @@ class Lanes {
       parts.bar.style.left = `${left}%`;
       parts.bar.style.width = `${Math.max(width, 0.15)}%`;
       parts.time.textContent = fmt(elapsed);
-      const end = left + width;
-      parts.time.style.left = `${Math.min(end, 100)}%`;
-      parts.time.classList.toggle("cv-inside", end > 82);
+      // The track keeps a margin on its right, so the label always fits after the bar.
+      parts.time.style.left = `${Math.min(left + width, 100)}%`;
     }
   }
 
@@ -405,9 +405,10 @@ function render({ model, el }) {
   onGraph();
   onLanes();
   // Badges need layout (getBBox): draw them once the view is in the page.
+  let tries = 0;
   const whenAttached = () => {
     if (root.isConnected) graph.update(snapshot);
-    else setTimeout(whenAttached, 50);
+    else if (++tries < 400) setTimeout(whenAttached, 50);
   };
   setTimeout(whenAttached, 0);
 
