@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import queue
-import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from chainviz.core import batch as batching_local
 from chainviz.core import execute as ex
+from chainviz.core import streaming
+from chainviz.core.batch import per_item_configs
 from chainviz.core.cancel import CancelToken
 from chainviz.core.config import RunnableConfig, merge_configs, validate_config
-from chainviz.core.pool import run_coroutine_sync, shared_pool
+from chainviz.core.pool import run_coroutine_sync, run_in_pool
 from chainviz.core.run import RunContext, Step, as_sinks
 from chainviz.errors import ConfigError, RunCancelled
 
@@ -36,10 +37,7 @@ if TYPE_CHECKING:
     from chainviz.core.configurable import ConfigurableField
     from chainviz.core.schema import InputSchema
 
-__all__ = ["Runnable"]
-
-# How long an item may run on the caller's thread before a batch fans out to the pool.
-_SCOUT_SECONDS = 0.002
+__all__ = ["Runnable", "run_in_pool"]
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -103,10 +101,10 @@ class Runnable(Generic[In, Out]):
 
     def _transform(self, chunks: Iterator[Any], step: Step) -> Iterator[Any]:
         """Default: a step that does not stream its input collects it first (as LangChain)."""
-        yield from self._stream(ex.collect(chunks), step)
+        yield from self._stream(streaming.collect(chunks), step)
 
     async def _atransform(self, chunks: AsyncIterator[Any], step: Step) -> AsyncIterator[Any]:
-        async for out in self._astream(await ex.collect_async(chunks), step):
+        async for out in self._astream(await streaming.collect_async(chunks), step):
             yield out
 
     def children(self) -> list[tuple[str | None, Runnable[Any, Any]]]:
@@ -185,7 +183,7 @@ class Runnable(Generic[In, Out]):
         """Yield output chunks as they are produced."""
         ctx, step = start_run(config, cancel_token, kwargs)
         try:
-            yield from ex.stream_sync(self, iter((input,)), step)
+            yield from streaming.stream_sync(self, iter((input,)), step)
         finally:
             step.token.cancel("the stream ended")
             ctx.close()
@@ -206,7 +204,7 @@ class Runnable(Generic[In, Out]):
             yield input
 
         try:
-            async for chunk in ex.stream_async(self, single(), step):
+            async for chunk in streaming.stream_async(self, single(), step):
                 yield chunk
         finally:
             step.token.cancel("the stream ended")
@@ -254,82 +252,19 @@ class Runnable(Generic[In, Out]):
     ) -> Iterator[tuple[int, Out | Exception]]:
         """Yield ``(index, output)`` as items finish; the first failure raises unless
         ``return_exceptions`` is true. ``max_concurrency`` limits items in flight."""
-        inputs = list(inputs)
-        size = len(inputs)
-        configs = _per_item_configs(config, size)
-        if not size:
+        configs = per_item_configs(config, len(inputs))
+        if executor is None:
+            yield from batching_local.batch_as_completed(
+                self, list(inputs), configs, return_exceptions, cancel_token
+            )
             return
-        if executor is not None:
-            for record in self.batch_records(
-                inputs, configs, executor=executor, chunk_size=chunk_size
-            ):
-                if record.error is None:
-                    yield record.index, record.output
-                elif return_exceptions and isinstance(record.error, Exception):
-                    yield record.index, record.error
-                else:
-                    raise record.error
-            return
-        limit = min(configs[0].get("max_concurrency") or size, size)
-        batch_token = CancelToken(cancel_token)
-        finished: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
-        claim = iter(range(size))  # shared by every thread: each index is taken once
-        started = [0]  # items this thread has started, watched by the scout
-        batch_over = threading.Event()
-
-        def run_item(index: int) -> tuple[int, Any, BaseException | None]:
-            try:
-                output = self.invoke(inputs[index], configs[index], cancel_token=batch_token)
-            except BaseException as exc:
-                return index, None, exc
-            return index, output, None
-
-        def worker() -> None:
-            for index in claim:
-                if batch_token.cancelled:
-                    return
-                finished.put(run_item(index))
-
-        def scout() -> None:
-            # Items start on this thread, so a batch of cheap items costs what a loop
-            # costs. If one item is still running after a moment, items block: fan out.
-            seen = -1
-            while not batch_over.wait(_SCOUT_SECONDS):
-                if started[0] == seen:
-                    for _ in range(limit - 1):
-                        shared_pool().submit(worker)
-                    return
-                seen = started[0]
-
-        def settle(item: tuple[int, Any, BaseException | None]) -> tuple[int, Any]:
-            index, output, error = item
-            if error is None:
-                return index, output
-            if return_exceptions and isinstance(error, Exception):
-                return index, error
-            raise error
-
-        if limit > 1:
-            shared_pool().submit(scout)
-        outstanding = size
-        try:
-            for index in claim:
-                started[0] += 1
-                outstanding -= 1
-                yield settle(run_item(index))
-                while not finished.empty():
-                    outstanding -= 1
-                    yield settle(finished.get())
-            while outstanding:
-                try:
-                    item = finished.get(timeout=0.25)
-                except queue.Empty:
-                    continue
-                outstanding -= 1
-                yield settle(item)
-        finally:
-            batch_over.set()
-            batch_token.cancel("the batch ended")
+        for record in self.batch_records(inputs, configs, executor=executor, chunk_size=chunk_size):
+            if record.error is None:
+                yield record.index, record.output
+            elif return_exceptions and isinstance(record.error, Exception):
+                yield record.index, record.error
+            else:
+                raise record.error
 
     def batch_records(
         self,
@@ -346,7 +281,7 @@ class Runnable(Generic[In, Out]):
         from chainviz.batching.worker import iter_chunk
 
         inputs = list(inputs)
-        configs = _per_item_configs(config, len(inputs))
+        configs = per_item_configs(config, len(inputs))
         if executor is None:
             yield from iter_chunk(self, range(len(inputs)), inputs, configs)
         else:
@@ -376,29 +311,10 @@ class Runnable(Generic[In, Out]):
                     chunk_size=chunk_size,
                 )
             )
-        inputs = list(inputs)
-        configs = _per_item_configs(config, len(inputs))
-        limit = (configs[0].get("max_concurrency") if configs else None) or len(inputs) or 1
-        gate = asyncio.Semaphore(limit)
-
-        async def one(index: int) -> Any:
-            async with gate:
-                try:
-                    return await self.ainvoke(
-                        inputs[index], configs[index], cancel_token=cancel_token
-                    )
-                except Exception as exc:
-                    if return_exceptions:
-                        return exc
-                    raise
-
-        tasks = [asyncio.ensure_future(one(i)) for i in range(len(inputs))]
-        try:
-            return list(await asyncio.gather(*tasks))
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            raise
+        return await batching_local.abatch(
+            self, list(inputs), per_item_configs(config, len(inputs)), return_exceptions,
+            cancel_token,
+        )
 
     async def abatch_as_completed(
         self,
@@ -421,27 +337,10 @@ class Runnable(Generic[In, Out]):
             for index, output in enumerate(outputs):
                 yield index, output
             return
-        inputs = list(inputs)
-        configs = _per_item_configs(config, len(inputs))
-        limit = (configs[0].get("max_concurrency") if configs else None) or len(inputs) or 1
-        gate = asyncio.Semaphore(limit)
-
-        async def one(index: int) -> tuple[int, Any]:
-            async with gate:
-                try:
-                    return index, await self.ainvoke(inputs[index], configs[index])
-                except Exception as exc:
-                    if return_exceptions:
-                        return index, exc
-                    raise
-
-        tasks = [asyncio.ensure_future(one(i)) for i in range(len(inputs))]
-        try:
-            for next_done in asyncio.as_completed(tasks):
-                yield await next_done
-        finally:
-            for task in tasks:
-                task.cancel()
+        async for pair in batching_local.abatch_as_completed(
+            self, list(inputs), per_item_configs(config, len(inputs)), return_exceptions
+        ):
+            yield pair
 
     # ------------------------------------------------------------------ composition
 
@@ -571,48 +470,3 @@ def _cancel_task_on(token: CancelToken) -> Callable[[], None]:
             pass
 
     return token.on_cancel(cancel_task)
-
-
-async def run_in_pool(function: Callable[..., Any], *args: Any) -> Any:
-    """Run a sync function on the shared pool and await its result."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-
-    def settle(result: Any, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-
-    def task() -> None:
-        try:
-            result, error = function(*args), None
-        except BaseException as exc:
-            result, error = None, exc
-        try:
-            loop.call_soon_threadsafe(settle, result, error)
-        except RuntimeError:
-            pass  # the awaiting loop is gone (its run was abandoned); nobody wants the result
-
-    shared_pool().submit(task)
-    return await future
-
-
-def _per_item_configs(
-    config: RunnableConfig | Sequence[RunnableConfig] | None, size: int
-) -> list[RunnableConfig]:
-    if config is None or isinstance(config, Mapping):
-        return [validate_config(config)] * size
-    configs = [validate_config(c) for c in config]
-    if len(configs) != size:
-        raise ConfigError(
-            f"batch got {size} inputs but {len(configs)} configs; "
-            "pass one config for all inputs or exactly one per input."
-        )
-    return configs
-
-
-def iterate(values: Iterable[Any]) -> Iterator[Any]:
-    return iter(values)

@@ -1,105 +1,43 @@
 """How a runnable is executed: events around every step, plans driven, branches fanned out.
 
 Composite runnables (sequence, parallel, assign, retry, fallbacks, …) do not
-call their children. They are written once, as a *plan*: a generator that
-yields commands — :class:`Call` one child, :class:`Fanout` to several at once,
-:class:`Sleep` — and receives each command's result (or has its exception
-thrown in, so a retry or fallback can catch it). Two small drivers carry plans
-out: :func:`drive_sync` with threads, :func:`drive_async` with tasks. The
+call their children: they are written once, as a plan of commands (see
+:mod:`chainviz.core.plan`). Two small drivers carry plans out:
+:func:`drive_sync` with threads, :func:`drive_async` with tasks. The
 orchestration lives in the plans, so the sync and async paths cannot drift.
+Streaming lives in :mod:`chainviz.core.streaming`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import queue
 import threading
-from collections.abc import AsyncIterator, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from chainviz.core.cancel import CancelToken
-from chainviz.core.config import RunnableConfig
+from chainviz.core.plan import ABORTS, Call, Fanout, Plan, Sleep
 from chainviz.core.pool import shared_pool
-from chainviz.core.run import Sink, Step
+from chainviz.core.run import Step
 from chainviz.errors import RunCancelled, note_failed_node, record_completed
 
 if TYPE_CHECKING:
     from chainviz.core.base import Runnable
 
 __all__ = [
+    "ABORTS",
     "Call",
     "Fanout",
     "Plan",
     "Sleep",
-    "add_chunks",
-    "collect",
-    "collect_async",
     "drive_async",
     "drive_sync",
     "execute_async",
     "execute_sync",
-    "fanout_stream_async",
-    "fanout_stream_sync",
-    "stream_async",
-    "stream_sync",
+    "fanout_result",
+    "fanout_steps",
+    "report_failure",
 ]
-
-# Exceptions that stop a run rather than fail a step: they are never thrown into plans.
-ABORTS: tuple[type[BaseException], ...] = (
-    RunCancelled,
-    KeyboardInterrupt,
-    SystemExit,
-    GeneratorExit,
-    asyncio.CancelledError,
-)
-
-
-class Call:
-    """Run one child. ``part`` is its escaped id part, or None for a wrapper's inner runnable."""
-
-    __slots__ = ("config", "input", "kwargs", "part", "runnable", "sinks")
-
-    def __init__(
-        self,
-        runnable: Runnable[Any, Any],
-        part: str | None,
-        input: Any,
-        *,
-        config: RunnableConfig | None = None,
-        sinks: tuple[Sink, ...] | None = None,
-        kwargs: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.runnable = runnable
-        self.part = part
-        self.input = input
-        self.config = config
-        self.sinks = sinks
-        self.kwargs = kwargs
-
-
-class Fanout:
-    """Run several children on the same input at once; the result maps key → output."""
-
-    __slots__ = ("branches", "input")
-
-    def __init__(self, branches: list[tuple[str, str, Runnable[Any, Any]]], input: Any) -> None:
-        self.branches = branches  # (escaped part, key, runnable)
-        self.input = input
-
-
-class Sleep:
-    """Wait, waking at once if the run is cancelled."""
-
-    __slots__ = ("seconds",)
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-
-Command = Call | Fanout | Sleep
-Plan = Generator[Command, Any, Any]
-
 
 # ---------------------------------------------------------------------------- sync
 
@@ -122,13 +60,13 @@ def execute_sync(runnable: Runnable[Any, Any], input: Any, step: Step) -> Any:
     try:
         output = _body_sync(runnable, input, step)
     except BaseException as exc:
-        _report_failure(exc, runnable, step)
+        report_failure(exc, runnable, step)
         raise
     step.finish(output)
     return output
 
 
-def _report_failure(exc: BaseException, runnable: Runnable[Any, Any], step: Step) -> None:
+def report_failure(exc: BaseException, runnable: Runnable[Any, Any], step: Step) -> None:
     if isinstance(exc, ABORTS):
         reason = str(exc) if isinstance(exc, RunCancelled) else type(exc).__name__
         step.cancel_event(reason or "cancelled")
@@ -205,7 +143,7 @@ class _FanoutState:
             return index
 
 
-def _fanout_steps(command: Fanout, step: Step) -> tuple[list[Step], list[CancelToken]]:
+def fanout_steps(command: Fanout, step: Step) -> tuple[list[Step], list[CancelToken]]:
     tokens = [step.token.child() for _ in command.branches]
     steps = [step.child(part, token=token) for (part, _, _), token in zip(command.branches, tokens)]
     return steps, tokens
@@ -216,7 +154,7 @@ def _fanout_sync(command: Fanout, step: Step) -> dict[str, Any]:
     size = len(branches)
     if size == 0:
         return {}
-    steps, tokens = _fanout_steps(command, step)
+    steps, tokens = fanout_steps(command, step)
     if size == 1:
         _, key, runnable = branches[0]
         return {key: execute_sync(runnable, command.input, steps[0])}
@@ -264,10 +202,10 @@ def _fanout_sync(command: Fanout, step: Step) -> dict[str, Any]:
         for token in tokens:
             step.cancel_scope(token, "interrupted")
         raise
-    return _fanout_result(command, step, steps, tokens, state.results, state.finished, state.error)
+    return fanout_result(command, step, steps, tokens, state.results, state.finished, state.error)
 
 
-def _fanout_result(
+def fanout_result(
     command: Fanout,
     step: Step,
     steps: list[Step],
@@ -308,7 +246,7 @@ async def execute_async(runnable: Runnable[Any, Any], input: Any, step: Step) ->
     try:
         output = await _body_async(runnable, input, step)
     except BaseException as exc:
-        _report_failure(exc, runnable, step)
+        report_failure(exc, runnable, step)
         raise
     step.finish(output)
     return output
@@ -360,7 +298,7 @@ async def _fanout_async(command: Fanout, step: Step) -> dict[str, Any]:
     size = len(branches)
     if size == 0:
         return {}
-    steps, tokens = _fanout_steps(command, step)
+    steps, tokens = fanout_steps(command, step)
     if size == 1:
         return {branches[0][1]: await execute_async(branches[0][2], command.input, steps[0])}
     loop = asyncio.get_running_loop()
@@ -400,254 +338,4 @@ async def _fanout_async(command: Fanout, step: Step) -> dict[str, Any]:
         for task in tasks:
             if not task.done():
                 task.cancel()
-    return _fanout_result(command, step, steps, tokens, results, finished, error)  # type: ignore[arg-type]
-
-
-# ----------------------------------------------------------------------- streaming
-
-_MISSING: Any = object()
-
-
-def add_chunks(left: Any, right: Any) -> Any:
-    """Combine two stream chunks: ``+`` where it works, dicts key by key, else the newer.
-
-    A chunk whose type sets ``replaces_previous = True`` holds the whole output so far
-    (a parser's growing partial JSON object) and replaces what came before.
-    """
-    if getattr(right, "replaces_previous", False) is True:
-        return right
-    if isinstance(left, dict) and isinstance(right, dict):
-        merged = dict(left)
-        for key, value in right.items():
-            merged[key] = add_chunks(merged[key], value) if key in merged else value
-        return merged
-    try:
-        return left + right
-    except TypeError:
-        return right
-
-
-def collect(chunks: Iterator[Any]) -> Any:
-    """Add up a stream's chunks into one value (a non-streaming step's input)."""
-    total = _MISSING
-    for chunk in chunks:
-        total = chunk if total is _MISSING else add_chunks(total, chunk)
-    return None if total is _MISSING else total
-
-
-async def collect_async(chunks: AsyncIterator[Any]) -> Any:
-    total = _MISSING
-    async for chunk in chunks:
-        total = chunk if total is _MISSING else add_chunks(total, chunk)
-    return None if total is _MISSING else total
-
-
-class _StreamRecord:
-    """What streaming one step needs to remember, whichever driver pulls the chunks:
-    whether it has begun (at its first input chunk), and its output so far."""
-
-    __slots__ = ("begun", "runnable", "step", "total", "tracing")
-
-    def __init__(self, runnable: Runnable[Any, Any], step: Step) -> None:
-        self.runnable = runnable
-        self.step = step
-        self.tracing = bool(step.sinks)
-        self.begun = False
-        self.total: Any = _MISSING
-
-    def input_chunk(self) -> None:
-        if not self.begun:
-            self.begun = True
-            self.step.check_cancelled()
-
-    def begin_with(self, chunk: Any) -> None:
-        if self.tracing:
-            self.step.begin(self.runnable, chunk)
-
-    def output_chunk(self, out: Any) -> None:
-        if self.step.token.cancelled:
-            self.step.check_cancelled()
-        if self.tracing:
-            self.total = out if self.total is _MISSING else add_chunks(self.total, out)
-
-    def failed(self, exc: BaseException) -> None:
-        if self.begun or not isinstance(exc, ABORTS):
-            if not self.begun and self.tracing:
-                self.step.begin(self.runnable, None)
-            _report_failure(exc, self.runnable, self.step)
-
-    def done(self) -> None:
-        if self.tracing:
-            if not self.begun:
-                self.step.begin(self.runnable, None)
-            self.step.finish(None if self.total is _MISSING else self.total)
-
-
-def stream_sync(runnable: Runnable[Any, Any], chunks: Iterator[Any], step: Step) -> Iterator[Any]:
-    """Stream a step: its output chunks, pulled while upstream still produces input."""
-    if runnable.transparent:
-        yield from runnable._transform(chunks, step)
-        return
-    record = _StreamRecord(runnable, step)
-
-    def feed() -> Iterator[Any]:
-        for chunk in chunks:
-            if not record.begun:
-                record.input_chunk()
-                record.begin_with(chunk)
-            yield chunk
-
-    slots = step.ctx.slots if runnable.uses_slot else None
-    try:
-        if slots is not None:
-            slots.acquire(step.token, step.node_id)
-        try:
-            for out in runnable._transform(feed(), step):
-                record.output_chunk(out)
-                yield out
-        finally:
-            if slots is not None:
-                slots.release()
-    except BaseException as exc:
-        record.failed(exc)
-        raise
-    record.done()
-
-
-async def stream_async(
-    runnable: Runnable[Any, Any], chunks: AsyncIterator[Any], step: Step
-) -> AsyncIterator[Any]:
-    """The async twin of :func:`stream_sync`."""
-    if runnable.transparent:
-        async for out in runnable._atransform(chunks, step):
-            yield out
-        return
-    record = _StreamRecord(runnable, step)
-
-    async def feed() -> AsyncIterator[Any]:
-        async for chunk in chunks:
-            if not record.begun:
-                record.input_chunk()
-                record.begin_with(chunk)
-            yield chunk
-
-    slots = step.ctx.slots if runnable.uses_slot else None
-    try:
-        if slots is not None:
-            await slots.acquire_async(step.token, step.node_id)
-        try:
-            async for out in runnable._atransform(feed(), step):
-                record.output_chunk(out)
-                yield out
-        finally:
-            if slots is not None:
-                slots.release()
-    except BaseException as exc:
-        record.failed(exc)
-        raise
-    record.done()
-
-
-# ------------------------------------------------------------- streaming fanout
-
-_BRANCH_DONE: Any = object()
-
-
-class _BranchMerger:
-    """Merges the chunks branches report (from threads or tasks) into ``{key: chunk}``
-    items, keeping each branch's total so a failure can report what had finished."""
-
-    def __init__(self, command: Fanout, step: Step) -> None:
-        self.command = command
-        self.step = step
-        self.steps, self.tokens = _fanout_steps(command, step)
-        size = len(command.branches)
-        self.totals: list[Any] = [_MISSING] * size
-        self.finished = [False] * size
-        self.remaining = size
-
-    def take(self, index: int, chunk: Any, error: BaseException | None) -> dict[str, Any] | None:
-        """The item to yield for one report, or None; a branch's error is raised here."""
-        if error is not None:
-            outputs = [None if t is _MISSING else t for t in self.totals]
-            _fanout_result(
-                self.command, self.step, self.steps, self.tokens, outputs, self.finished,
-                (index, error),
-            )
-        if chunk is _BRANCH_DONE:
-            self.finished[index] = True
-            self.remaining -= 1
-            return None
-        total = self.totals[index]
-        self.totals[index] = chunk if total is _MISSING else add_chunks(total, chunk)
-        return {self.command.branches[index][1]: chunk}
-
-    def stop_unfinished(self) -> None:
-        for index, token in enumerate(self.tokens):
-            if not self.finished[index]:
-                self.step.cancel_scope(token, "the stream was stopped")
-
-
-def fanout_stream_sync(command: Fanout, step: Step) -> Iterator[dict[str, Any]]:
-    """Stream every branch at once; yield ``{key: chunk}`` as any branch produces."""
-    merger = _BranchMerger(command, step)
-    inbox: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
-
-    def pump(index: int) -> None:
-        runnable = command.branches[index][2]
-        try:
-            for chunk in stream_sync(runnable, iter((command.input,)), merger.steps[index]):
-                inbox.put((index, chunk, None))
-        except BaseException as exc:
-            inbox.put((index, None, exc))
-        else:
-            inbox.put((index, _BRANCH_DONE, None))
-
-    for index in range(len(command.branches)):
-        shared_pool().submit(functools.partial(pump, index))
-    try:
-        while merger.remaining:
-            try:
-                item = merger.take(*inbox.get(timeout=0.25))
-            except queue.Empty:
-                continue
-            if item is not None:
-                yield item
-    except BaseException:
-        merger.stop_unfinished()
-        raise
-
-
-async def fanout_stream_async(command: Fanout, step: Step) -> AsyncIterator[dict[str, Any]]:
-    """The async twin of :func:`fanout_stream_sync`, with tasks and an asyncio queue."""
-    merger = _BranchMerger(command, step)
-    inbox: asyncio.Queue[tuple[int, Any, BaseException | None]] = asyncio.Queue()
-
-    async def pump(index: int) -> None:
-        async def single() -> AsyncIterator[Any]:
-            yield command.input
-
-        runnable = command.branches[index][2]
-        try:
-            async for chunk in stream_async(runnable, single(), merger.steps[index]):
-                inbox.put_nowait((index, chunk, None))
-        except BaseException as exc:
-            inbox.put_nowait((index, None, exc))
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-        else:
-            inbox.put_nowait((index, _BRANCH_DONE, None))
-
-    tasks = [asyncio.ensure_future(pump(i)) for i in range(len(command.branches))]
-    try:
-        while merger.remaining:
-            item = merger.take(*await inbox.get())
-            if item is not None:
-                yield item
-    except BaseException:
-        merger.stop_unfinished()
-        raise
-    finally:
-        for task in tasks:
-            if not task.done():
-                task.cancel()
+    return fanout_result(command, step, steps, tokens, results, finished, error)  # type: ignore[arg-type]

@@ -12,8 +12,9 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from chainviz.core import execute as ex
-from chainviz.core.base import Runnable, run_in_pool
+from chainviz.core import streaming
+from chainviz.core.base import Runnable
+from chainviz.core.pool import run_in_pool
 from chainviz.core.run import Step
 from chainviz.errors import CompositionError
 
@@ -104,19 +105,19 @@ class RunnableGenerator(Runnable[Any, Any]):
                 yield out
             return
         # A sync generator under astream: feed it the collected input on a pool thread.
-        collected = await ex.collect_async(chunks)
+        collected = await streaming.collect_async(chunks)
         outputs = await run_in_pool(lambda: list(self.transform(iter((collected,)))))
         for out in outputs:
             yield out
 
     def _call(self, input: Any, step: Step) -> Any:
-        return ex.collect(self._transform(iter((input,)), step))
+        return streaming.collect(self._transform(iter((input,)), step))
 
     async def _acall(self, input: Any, step: Step) -> Any:
         async def single() -> AsyncIterator[Any]:
             yield input
 
-        return await ex.collect_async(self._atransform(single(), step))
+        return await streaming.collect_async(self._atransform(single(), step))
 
     def __repr__(self) -> str:
         return f"RunnableGenerator({self.name})"

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from chainviz.core import execute as ex
+from chainviz.core import streaming
 from chainviz.core.base import Runnable
 from chainviz.core.coerce import coerce_to_runnable
 from chainviz.core.ids import escape_key
@@ -55,13 +56,14 @@ class RunnableParallel(Runnable[Any, dict[str, Any]]):
 
     def _transform(self, chunks: Iterator[Any], step: Step) -> Iterator[dict[str, Any]]:
         # Branches stream side by side: each chunk comes out as {key: chunk}.
-        yield from ex.fanout_stream_sync(ex.Fanout(self._branches, ex.collect(chunks)), step)
+        command = ex.Fanout(self._branches, streaming.collect(chunks))
+        yield from streaming.fanout_stream_sync(command, step)
 
     async def _atransform(
         self, chunks: AsyncIterator[Any], step: Step
     ) -> AsyncIterator[dict[str, Any]]:
-        command = ex.Fanout(self._branches, await ex.collect_async(chunks))
-        async for chunk in ex.fanout_stream_async(command, step):
+        command = ex.Fanout(self._branches, await streaming.collect_async(chunks))
+        async for chunk in streaming.fanout_stream_async(command, step):
             yield chunk
 
     def get_input_schema(self) -> Any:

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["MAX_THREADS", "ThreadPool", "run_coroutine_sync", "shared_pool"]
+__all__ = ["MAX_THREADS", "ThreadPool", "run_coroutine_sync", "run_in_pool", "shared_pool"]
 
 T = TypeVar("T")
 
@@ -141,3 +141,30 @@ def run_coroutine_sync(
         raise
     finally:
         remove()
+
+
+async def run_in_pool(function: Callable[..., Any], *args: Any) -> Any:
+    """Run a sync function on the shared pool and await its result."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def task() -> None:
+        try:
+            result, error = function(*args), None
+        except BaseException as exc:
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:
+            pass  # the awaiting loop is gone (its run was abandoned); nobody wants the result
+
+    shared_pool().submit(task)
+    return await future

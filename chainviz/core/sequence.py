@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from chainviz.core import execute as ex
+from chainviz.core import streaming
 from chainviz.core.base import Runnable
 from chainviz.core.coerce import coerce_to_runnable
 from chainviz.core.run import Step
@@ -55,12 +56,12 @@ class RunnableSequence(Runnable[Any, Any]):
 
     def _transform(self, chunks: Iterator[Any], step: Step) -> Iterator[Any]:
         for part, runnable in zip(self._parts, self.steps):
-            chunks = ex.stream_sync(runnable, chunks, step.child(part))
+            chunks = streaming.stream_sync(runnable, chunks, step.child(part))
         yield from chunks
 
     async def _atransform(self, chunks: AsyncIterator[Any], step: Step) -> AsyncIterator[Any]:
         for part, runnable in zip(self._parts, self.steps):
-            chunks = ex.stream_async(runnable, chunks, step.child(part))
+            chunks = streaming.stream_async(runnable, chunks, step.child(part))
         async for chunk in chunks:
             yield chunk
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from chainviz.core import execute as ex
+from chainviz.core import streaming
 from chainviz.core.base import Runnable
 from chainviz.core.coerce import coerce_to_runnable
 from chainviz.core.config import RunnableConfig, merge_configs
@@ -75,10 +76,10 @@ class RunnableBinding(_Wrapper):
         return output
 
     def _transform(self, chunks: Iterator[Any], step: Step) -> Iterator[Any]:
-        yield from ex.stream_sync(self.bound, chunks, self._inner(step))
+        yield from streaming.stream_sync(self.bound, chunks, self._inner(step))
 
     async def _atransform(self, chunks: AsyncIterator[Any], step: Step) -> AsyncIterator[Any]:
-        async for chunk in ex.stream_async(self.bound, chunks, self._inner(step)):
+        async for chunk in streaming.stream_async(self.bound, chunks, self._inner(step)):
             yield chunk
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:

@@ -39,8 +39,8 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from chainviz.core.base import Runnable, run_in_pool
-from chainviz.core.pool import run_coroutine_sync
+from chainviz.core.base import Runnable
+from chainviz.core.pool import run_coroutine_sync, run_in_pool
 from chainviz.core.run import Step
 from chainviz.errors import ConfigError, StepInputError, describe_step
 from chainviz.messages import (

@@ -1,0 +1,172 @@
+"""Batches on this machine: items start on the caller's thread, and threads join in
+only when items block, so a batch of cheap items costs what a loop of ``invoke``
+costs while a batch of slow ones runs side by side. Executors elsewhere (process
+pools, Dask) are :mod:`chainviz.batching`'s job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from chainviz.core.cancel import CancelToken
+from chainviz.core.config import RunnableConfig, validate_config
+from chainviz.core.pool import shared_pool
+from chainviz.errors import ConfigError
+
+if TYPE_CHECKING:
+    from chainviz.core.base import Runnable
+
+__all__ = ["abatch", "abatch_as_completed", "batch_as_completed", "per_item_configs"]
+
+# How long an item may run on the caller's thread before a batch fans out to the pool.
+_SCOUT_SECONDS = 0.002
+
+
+def per_item_configs(
+    config: RunnableConfig | Sequence[RunnableConfig] | None, size: int
+) -> list[RunnableConfig]:
+    if config is None or isinstance(config, Mapping):
+        return [validate_config(config)] * size
+    configs = [validate_config(c) for c in config]
+    if len(configs) != size:
+        raise ConfigError(
+            f"batch got {size} inputs but {len(configs)} configs; "
+            "pass one config for all inputs or exactly one per input."
+        )
+    return configs
+
+
+def batch_as_completed(
+    runnable: Runnable[Any, Any],
+    inputs: list[Any],
+    configs: list[RunnableConfig],
+    return_exceptions: bool,
+    cancel_token: CancelToken | None,
+) -> Iterator[tuple[int, Any]]:
+    """Yield ``(index, output)`` as items finish (see ``Runnable.batch_as_completed``)."""
+    size = len(inputs)
+    if not size:
+        return
+    limit = min(configs[0].get("max_concurrency") or size, size)
+    batch_token = CancelToken(cancel_token)
+    finished: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
+    claim = iter(range(size))  # shared by every thread: each index is taken once
+    started = [0]  # items this thread has started, watched by the scout
+    batch_over = threading.Event()
+
+    def run_item(index: int) -> tuple[int, Any, BaseException | None]:
+        try:
+            output = runnable.invoke(inputs[index], configs[index], cancel_token=batch_token)
+        except BaseException as exc:
+            return index, None, exc
+        return index, output, None
+
+    def worker() -> None:
+        for index in claim:
+            if batch_token.cancelled:
+                return
+            finished.put(run_item(index))
+
+    def scout() -> None:
+        # Items start on this thread, so a batch of cheap items costs what a loop
+        # costs. If one item is still running after a moment, items block: fan out.
+        seen = -1
+        while not batch_over.wait(_SCOUT_SECONDS):
+            if started[0] == seen:
+                for _ in range(limit - 1):
+                    shared_pool().submit(worker)
+                return
+            seen = started[0]
+
+    def settle(item: tuple[int, Any, BaseException | None]) -> tuple[int, Any]:
+        index, output, error = item
+        if error is None:
+            return index, output
+        if return_exceptions and isinstance(error, Exception):
+            return index, error
+        raise error
+
+    if limit > 1:
+        shared_pool().submit(scout)
+    outstanding = size
+    try:
+        for index in claim:
+            started[0] += 1
+            outstanding -= 1
+            yield settle(run_item(index))
+            while not finished.empty():
+                outstanding -= 1
+                yield settle(finished.get())
+        while outstanding:
+            try:
+                item = finished.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            outstanding -= 1
+            yield settle(item)
+    finally:
+        batch_over.set()
+        batch_token.cancel("the batch ended")
+
+
+async def abatch(
+    runnable: Runnable[Any, Any],
+    inputs: list[Any],
+    configs: list[RunnableConfig],
+    return_exceptions: bool,
+    cancel_token: CancelToken | None,
+) -> list[Any]:
+    """Run every item as a task; ``max_concurrency`` limits items in flight."""
+    limit = (configs[0].get("max_concurrency") if configs else None) or len(inputs) or 1
+    gate = asyncio.Semaphore(limit)
+
+    async def one(index: int) -> Any:
+        async with gate:
+            try:
+                return await runnable.ainvoke(
+                    inputs[index], configs[index], cancel_token=cancel_token
+                )
+            except Exception as exc:
+                if return_exceptions:
+                    return exc
+                raise
+
+    tasks = [asyncio.ensure_future(one(i)) for i in range(len(inputs))]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise
+
+
+async def abatch_as_completed(
+    runnable: Runnable[Any, Any],
+    inputs: list[Any],
+    configs: list[RunnableConfig],
+    return_exceptions: bool,
+) -> AsyncIterator[tuple[int, Any]]:
+    """Yield ``(index, output)`` as item tasks finish."""
+    limit = (configs[0].get("max_concurrency") if configs else None) or len(inputs) or 1
+    gate = asyncio.Semaphore(limit)
+
+    async def one(index: int) -> tuple[int, Any]:
+        async with gate:
+            try:
+                return index, await runnable.ainvoke(inputs[index], configs[index])
+            except Exception as exc:
+                if return_exceptions:
+                    return index, exc
+                raise
+
+    tasks = [asyncio.ensure_future(one(i)) for i in range(len(inputs))]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            yield await next_done
+    finally:
+        for task in tasks:
+            task.cancel()
