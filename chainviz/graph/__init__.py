@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from chainviz.graph.build import build_graph
 from chainviz.graph.engines import ENV_VAR, choose_engine, warm_up
-from chainviz.graph.model import Cluster, Edge, Graph, Join, Node
+from chainviz.graph.model import Cluster, Edge, EdgeKind, Graph, Join, Layout, Node
 from chainviz.graph.overlay import TraceLike
 
 __all__ = [
     "ENV_VAR",
     "Cluster",
     "Edge",
+    "EdgeKind",
     "Graph",
     "Join",
+    "Layout",
     "Node",
     "TraceLike",
     "build_graph",

