@@ -18,6 +18,7 @@ from chainviz.graph.kinds import JOIN_COLOR, cluster_style_of, css_class, slug, 
 from chainviz.graph.model import Cluster, Edge, Graph, Node
 from chainviz.graph.overlay import (
     CRITICAL_COLOR,
+    NOT_RUN,
     NodeState,
     TraceLike,
     edge_is_critical,
@@ -195,7 +196,7 @@ class _Writer:
             label = f"{label}\n{state.caption()}"
             attrs["fillcolor"], attrs["color"] = state.look.fill, state.look.border
             attrs["fontcolor"] = state.look.font
-            if state.status == "not run" and "dashed" not in look.style:
+            if state.status == NOT_RUN and "dashed" not in look.style:
                 attrs["style"] = look.style + ",dashed"
             if state.critical:
                 attrs["color"], attrs["penwidth"] = CRITICAL_COLOR, "2.6"
