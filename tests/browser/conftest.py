@@ -1,11 +1,16 @@
 """Fixtures for tests that drive JupyterLab in Chromium; tests use ``lab``.
 
-One JupyterLab server and one headless Chromium serve the whole session; each test
-gets a fresh tab (:class:`tests.browser.harness.Lab`), and its
-kernels are shut down afterwards. Without Chromium, Playwright or JupyterLab the
-tests skip with the install lines; ``CHAINVIZ_REQUIRE_BROWSER=1`` (set by CI) makes
-that a failure. When a test that used ``lab`` fails, the report gets a screenshot
-(``FAILED-<test>.png``), the browser console and the server log tail.
+One JupyterLab server serves the whole session, and one headless Chromium serves
+each run of consecutive browser tests; each test gets a fresh tab
+(:class:`tests.browser.harness.Lab`), and its kernels are shut down afterwards.
+Chromium (with Playwright) is stopped whenever the next test does not use ``lab``,
+because Playwright's sync API keeps an asyncio loop running that would break
+``asyncio.run()`` in later tests.
+
+Without Chromium, Playwright or JupyterLab the tests skip with the install lines;
+``CHAINVIZ_REQUIRE_BROWSER=1`` (set by CI) makes that a failure. When a test that
+used ``lab`` fails, the report gets a screenshot (``FAILED-<test>.png``), the
+browser console and the server log tail.
 
 Browser tests live in this folder (the fixtures are not visible elsewhere) and are
 marked ``@pytest.mark.browser``.
@@ -16,20 +21,13 @@ from __future__ import annotations
 import atexit
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-from tests.browser.harness import (
-    VIEWPORT,
-    Lab,
-    LabServer,
-    launch_chromium,
-    require_browser_stack,
-)
+from tests.browser.harness import ChromiumPool, Lab, LabServer, require_browser_stack
 
-if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext
+_POOL = pytest.StashKey[ChromiumPool]()
 
 
 @pytest.fixture(scope="session")
@@ -50,45 +48,38 @@ def lab_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="session")
-def chromium_browser(chromium_path: str) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, chromium_path)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture(scope="session")
-def lab_context(chromium_browser: Browser) -> Iterator[BrowserContext]:
-    """One browser context for all tests: its HTTP cache makes later page loads faster.
-
-    JupyterLab keeps its state on the server (workspace reset by ``?reset``, settings
-    rewritten before each test), so tabs in one context do not see each other's.
-    """
-    context = chromium_browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-    context.set_default_timeout(30_000)
+def chromium_pool(chromium_path: str, pytestconfig: pytest.Config) -> Iterator[ChromiumPool]:
+    pool = ChromiumPool(chromium_path)
+    pytestconfig.stash[_POOL] = pool
     try:
-        yield context
+        yield pool
     finally:
-        context.close()
+        pool.close()
 
 
 @pytest.fixture
 def lab(
-    request: pytest.FixtureRequest, lab_server: LabServer, lab_context: BrowserContext
+    request: pytest.FixtureRequest, lab_server: LabServer, chromium_pool: ChromiumPool
 ) -> Iterator[Lab]:
     """A fresh tab on the session's JupyterLab; see ``harness.Lab`` for what it does."""
     lab_server.check_alive()
     lab_server.reset_settings()
-    page = lab_context.new_page()
+    page = chromium_pool.context().new_page()
     try:
         yield Lab(page, lab_server, request.node.name)
     finally:
         page.close()
         lab_server.shutdown_kernels()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """After the last of a run of browser tests, stop Chromium and Playwright's loop."""
+    result = yield
+    pool = item.config.stash.get(_POOL, None)
+    if pool is not None and pool.started and "lab" not in getattr(nextitem, "fixturenames", ()):
+        pool.close()
+    return result
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -97,11 +88,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     lab = getattr(item, "funcargs", {}).get("lab")
     if report.when == "call" and report.failed and isinstance(lab, Lab):
-        report.sections.extend(failure_sections(lab, item.name))
+        report.sections.extend(failure_sections(lab))
     return report
 
 
-def failure_sections(lab: Lab, test_name: str) -> list[tuple[str, str]]:
+def failure_sections(lab: Lab) -> list[tuple[str, str]]:
     sections = []
     try:
         shot: Path | str = lab.screenshot(f"FAILED-{lab.name}")

@@ -52,7 +52,7 @@ import pytest
 from tests.browser.lab_notebooks import Cell, parse_markers, write_notebook
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page, Playwright
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -160,6 +160,60 @@ def launch_chromium(playwright: Playwright, executable: str) -> Browser:
         args=list(CHROMIUM_FLAGS),
         timeout=BROWSER_LAUNCH_TIMEOUT * 1000,
     )
+
+
+class ChromiumPool:
+    """Playwright, one Chromium and one browser context, started on first use.
+
+    One context for many tests: its HTTP cache makes later JupyterLab loads faster,
+    and JupyterLab keeps its state on the server (workspace reset by ``?reset``,
+    settings rewritten before each test), so tabs do not see each other's.
+
+    Playwright's sync API keeps an asyncio loop running on this thread while it is
+    started, and ``asyncio.run()`` then fails in any test that follows. So the
+    conftest calls :meth:`close` as soon as the next test does not use ``lab``;
+    ``context()`` starts everything again if a later test does.
+    """
+
+    def __init__(self, executable: str) -> None:
+        self.executable = executable
+        self.starts = 0
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._context: BrowserContext | None = None
+
+    def context(self) -> BrowserContext:
+        if self._context is None:
+            from playwright.sync_api import sync_playwright
+
+            self.starts += 1
+            try:
+                self._playwright = sync_playwright().start()
+                self._browser = launch_chromium(self._playwright, self.executable)
+                self._context = self._browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+                self._context.set_default_timeout(WAIT_TIMEOUT * 1000)
+            except BaseException:
+                self.close()
+                raise
+        return self._context
+
+    @property
+    def started(self) -> bool:
+        return self._playwright is not None
+
+    def close(self) -> None:
+        context, browser, playwright = self._context, self._browser, self._playwright
+        self._context = self._browser = self._playwright = None
+        for close in (
+            context and context.close,
+            browser and browser.close,
+            playwright and playwright.stop,
+        ):
+            if close:
+                try:
+                    close()
+                except PlaywrightError:
+                    pass  # a crashed browser is closed enough; stop() still runs
 
 
 # ------------------------------------------------------------------------ the server
