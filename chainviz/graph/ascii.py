@@ -42,20 +42,28 @@ class Glyphs:
 
 
 def _junctions(h: str, v: str, corners: str) -> dict[tuple[bool, bool, bool, bool], str]:
+    """Line characters by the sides they reach: (up, down, left, right) → character."""
     tl, tr, bl, br, tee_down, tee_up, tee_right, tee_left, cross = list(corners)
+    joints = {
+        (False, True, False, True): tl,
+        (False, True, True, False): tr,
+        (True, False, False, True): bl,
+        (True, False, True, False): br,
+        (False, True, True, True): tee_down,
+        (True, False, True, True): tee_up,
+        (True, True, False, True): tee_right,
+        (True, True, True, False): tee_left,
+        (True, True, True, True): cross,
+    }
     table: dict[tuple[bool, bool, bool, bool], str] = {}
-    for up in (False, True):
-        for down in (False, True):
-            for left in (False, True):
-                for right in (False, True):
-                    table[(up, down, left, right)] = {
-                        (False, True, False, True): tl, (False, True, True, False): tr,
-                        (True, False, False, True): bl, (True, False, True, False): br,
-                        (False, True, True, True): tee_down, (True, False, True, True): tee_up,
-                        (True, True, False, True): tee_right, (True, True, True, False): tee_left,
-                        (True, True, True, True): cross,
-                    }.get((up, down, left, right), v if (up or down) and not (left or right)
-                          else h if (left or right) else " ")
+    for up, down, left, right in itertools.product((False, True), repeat=4):
+        sides = (up, down, left, right)
+        if sides in joints:
+            table[sides] = joints[sides]
+        elif left or right:
+            table[sides] = h  # a horizontal run, or its loose end
+        else:
+            table[sides] = v if up or down else " "
     return table
 
 
