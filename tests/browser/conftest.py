@@ -19,13 +19,20 @@ marked ``@pytest.mark.browser``.
 from __future__ import annotations
 
 import atexit
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.harness import ChromiumPool, Lab, LabServer, require_browser_stack
+from tests.browser.harness import (
+    ChromiumPool,
+    Lab,
+    LabServer,
+    PlaywrightError,
+    require_browser_stack,
+)
 
 _POOL = pytest.StashKey[ChromiumPool]()
 
@@ -64,12 +71,20 @@ def lab(
     """A fresh tab on the session's JupyterLab; see ``harness.Lab`` for what it does."""
     lab_server.check_alive()
     lab_server.reset_settings()
-    page = chromium_pool.context().new_page()
+    page = chromium_pool.new_page()
     try:
         yield Lab(page, lab_server, request.node.name)
     finally:
-        page.close()
+        with contextlib.suppress(PlaywrightError):  # a crashed tab is closed enough
+            page.close()
         lab_server.shutdown_kernels()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses ``lab`` is a browser test, marked or not (for ``-m``)."""
+    for item in items:
+        if "lab" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -197,6 +197,14 @@ class ChromiumPool:
                 raise
         return self._context
 
+    def new_page(self) -> Page:
+        """A new tab; a browser that died since the last test is started again."""
+        try:
+            return self.context().new_page()
+        except PlaywrightError:
+            self.close()
+            return self.context().new_page()
+
     @property
     def started(self) -> bool:
         return self._playwright is not None
@@ -612,6 +620,7 @@ class Lab:
         page.add_init_script(_PAGE_HELPERS)
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.console.append(f"pageerror: {error}"))
+        page.on("crash", lambda _: self.console.append("crash: the page crashed"))
         page.on("request", self._on_request)
 
     def _on_console(self, message: Any) -> None:
