@@ -14,14 +14,14 @@ from typing import Any
 from chainviz.core.base import Runnable
 from chainviz.errors import CompositionError
 
-__all__ = ["coerce_to_runnable"]
+__all__ = ["coerce_to_runnable", "reject_langchain"]
 
 
 def coerce_to_runnable(thing: Any, *, where: str = "a chain") -> Runnable[Any, Any]:
     """The runnable ``thing`` stands for, or a :class:`CompositionError` saying why not."""
     if isinstance(thing, Runnable):
         return thing
-    _reject_langchain(thing, where)
+    reject_langchain(thing, where)
     if isinstance(thing, Mapping):
         from chainviz.core.parallel import RunnableParallel
 
@@ -40,7 +40,7 @@ def coerce_to_runnable(thing: Any, *, where: str = "a chain") -> Runnable[Any, A
     )
 
 
-def _reject_langchain(thing: Any, where: str) -> None:
+def reject_langchain(thing: Any, where: str) -> None:
     module = type(thing).__module__ or ""
     if module.startswith("langchain"):
         raise CompositionError(

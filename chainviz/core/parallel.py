@@ -33,10 +33,10 @@ class RunnableParallel(Runnable[Any, dict[str, Any]]):
         merged = {**(steps__ or {}), **kwargs}
         branches: dict[str, Runnable[Any, Any]] = {}
         for key, value in merged.items():
-            if not isinstance(key, str):
+            if not isinstance(key, str) or not key:
                 raise CompositionError(
-                    f"Parallel branch keys must be strings, but {key!r} "
-                    f"({type(key).__name__}) was given."
+                    f"Parallel branch keys must be non-empty strings (a key is part of its "
+                    f"branch's node id), but {key!r} ({type(key).__name__}) was given."
                 )
             branches[key] = coerce_to_runnable(value, where=f"parallel branch {key!r}")
         self.steps__ = branches

@@ -13,7 +13,7 @@ from typing import Any
 
 from chainviz.core import ids
 from chainviz.core.base import Runnable
-from chainviz.core.coerce import _reject_langchain
+from chainviz.core.coerce import reject_langchain
 from chainviz.core.configurable import ConfigurableAlternatives, ConfigurableFields
 from chainviz.core.passthrough import RunnableAssign
 from chainviz.core.sequence import RunnableSequence
@@ -32,7 +32,7 @@ def build_graph(runnable: Runnable[Any, Any]) -> Graph:
     would give two steps one id.
     """
     if not isinstance(runnable, Runnable):
-        _reject_langchain(runnable, "a graph (build_graph)")
+        reject_langchain(runnable, "a graph (build_graph)")
         raise CompositionError(
             f"build_graph needs a chainviz runnable, but a {type(runnable).__name__} "
             f"({runnable!r:.60}) was given. Compose it into a chain first, "
@@ -85,12 +85,7 @@ class _Builder:
         if children:
             layout = "chain" if isinstance(step, RunnableSequence) else "fan"
         if node_id in self.seen:
-            hint = (
-                " A branch keyed '' (the empty string) at the top level gets the id '' of the "
-                "whole chain: give it a non-empty key."
-                if node_id == ids.ROOT
-                else " A composite's children() must give each child its own key."
-            )
+            hint = " A composite's children() must give each child its own key."
             raise CompositionError(
                 f"Two steps of the chain would both be {describe_node(node_id)}.{hint}",
                 node_id=node_id,
@@ -179,7 +174,7 @@ class _Builder:
 def _checked(child: Any, node_id: str) -> Runnable[Any, Any]:
     if isinstance(child, Runnable):
         return child
-    _reject_langchain(child, f"the graph at {describe_node(node_id)}")
+    reject_langchain(child, f"the graph at {describe_node(node_id)}")
     raise CompositionError(
         f"children() gave a {type(child).__name__} for {describe_node(node_id)}, "
         "but a graph is made of chainviz runnables.",

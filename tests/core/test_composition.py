@@ -219,3 +219,9 @@ def test_a_failing_branch_ends_the_stream_with_its_error(mode: str) -> None:
                     pass
 
             asyncio.run(main())
+
+
+@pytest.mark.parametrize("key", ["", 3])
+def test_branch_keys_must_be_non_empty_strings(key: Any) -> None:
+    with pytest.raises(CompositionError, match="non-empty strings"):
+        RunnableParallel({key: RunnableLambda(str)})

@@ -106,20 +106,19 @@ def test_assign_keeps_its_input_on_an_edge_past_the_branches() -> None:
 
 
 def test_keys_are_escaped_in_ids_and_kept_whole_in_labels() -> None:
-    chain = FakePrompt() | RunnableParallel({"a/b~c": FakeModel(), "": FakeModel()})
+    chain = FakePrompt() | RunnableParallel({"a/b~c": FakeModel(), " ": FakeModel()})
     graph = build_graph(chain)
-    assert [n.id for n in graph.nodes] == ["", "0", "1", "1/a~1b~0c", "1/"]
+    assert [n.id for n in graph.nodes] == ["", "0", "1", "1/a~1b~0c", "1/ "]
     assert graph.node("1/a~1b~0c").key == "a/b~c"
-    assert graph.node("1/").key == ""
-    assert {e.label for e in graph.edges if e.kind == "branch"} == {"a/b~c", ""}
+    assert graph.node("1/ ").key == " "
+    assert {e.label for e in graph.edges if e.kind == "branch"} == {"a/b~c", " "}
     assert {e.node_id for e in started(chain, "x")} == {n.id for n in graph.nodes}
 
 
-def test_an_empty_key_at_the_top_level_would_share_the_root_id() -> None:
-    # The core names a top-level branch keyed "" with the root's id "" (ids.join("", "")),
-    # so the graph cannot give the two their own nodes: it says so instead of merging them.
-    with pytest.raises(CompositionError, match=r"keyed '' .* at the top level"):
-        build_graph(RunnableParallel({"": FakeModel(), "b": FakeModel()}))
+def test_an_empty_key_is_refused_when_composing() -> None:
+    # A branch keyed "" at the top level would share the root's id "": the core refuses it.
+    with pytest.raises(CompositionError, match="non-empty strings"):
+        RunnableParallel({"": FakeModel(), "b": FakeModel()})
 
 
 def test_wrappers_add_no_node_and_keep_the_ids() -> None:
