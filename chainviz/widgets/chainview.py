@@ -110,7 +110,7 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
         self.chain: Runnable[Any, Any] | None = (
             None if chain is None else coerce_to_runnable(chain, where="ChainView")
         )
-        self.history: list[Trace] = []
+        self._runs: list[Trace | Recorder] = []
         self._graph = self.chain.get_graph() if self.chain is not None else None
         lanes = lanes_of_graph(self._graph) if self._graph is not None else (
             lanes_of_trace(trace) if trace is not None else ())
@@ -121,14 +121,14 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
         self._run_number = 0
         self._handles: list[Any] = []
         self._shown_in: int | None = None
-        self._timer: RefreshTimer | None = None
         self._throttle: Throttle[dict[str, Any]] = Throttle(
             self._render, self._publish, interval=interval, clock=clock
         )
+        self._timer = RefreshTimer(self._throttle)
         self._runner = Runner(self._begin, self._end)
 
         if trace is not None:
-            self.history.append(trace)
+            self._runs.append(trace)
             self._state.load_trace(trace)
         graph_svg, graph_text = self._graph_pictures()
         self.live = LiveView(lanes=[lane.to_json() for lane in lanes], graph_svg=graph_svg,
@@ -158,9 +158,19 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
     # ------------------------------------------------------------------ the public API
 
     @property
+    def history(self) -> list[Trace]:
+        """Every run of this view, oldest first, each a :class:`~chainviz.trace.Trace`."""
+        with self._lock:
+            for index, run in enumerate(self._runs):
+                if isinstance(run, Recorder):
+                    self._runs[index] = run.last
+            return list(self._runs)  # type: ignore[arg-type]
+
+    @property
     def trace(self) -> Trace | None:
         """The last run's trace (None before the first run)."""
-        return self.history[-1] if self.history else None
+        history = self.history
+        return history[-1] if history else None
 
     @property
     def summary(self) -> Summary | None:
@@ -235,23 +245,17 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
             self._state.reset()
             self._run_number += 1
         self._set_controls(running=True)
-        self._throttle.flush()
-        self._timer = RefreshTimer(self._throttle).start()
+        self._timer.start(flush_first=True)
         return {"callbacks": [_Sink(self._queue, self._recorder, self._throttle.mark)]}
 
     def _end(self, outcome: Outcome) -> None:
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.stop(flush=False)
+        self._timer.stop(flush=False)
         with self._lock:
             self._drain()
-            traces = self._recorder.traces
-            trace = traces[-1] if traces else None
-            critical = trace.critical_path() if trace is not None else ()
             self._state.finish(outcome.status, end_ns=outcome.end_ns or ev.clock(),
-                               reason=outcome.reason, critical=critical)
-        if trace is not None:
-            self.history.append(trace)
+                               reason=outcome.reason)
+            if self._state.t0 is not None:  # the run got as far as its first event
+                self._runs.append(self._recorder)  # its Trace is built when asked for
         self._throttle.flush()
         self._set_controls(running=False)
         self._update_displays()
@@ -261,7 +265,6 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
             return
         self.run_button.disabled = running
         self.stop_button.disabled = not running
-        self.form.set_disabled(running)
 
     # ------------------------------------------------------------------ rendering
 

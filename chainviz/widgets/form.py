@@ -83,10 +83,6 @@ class InputForm:
             return
         self.texts[WHOLE_INPUT].value = _as_text(input)
 
-    def set_disabled(self, disabled: bool) -> None:
-        for text in self.texts.values():
-            text.disabled = disabled
-
 
 def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else repr(value)

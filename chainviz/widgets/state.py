@@ -227,6 +227,9 @@ class LiveState:
     def reset(self) -> None:
         """Forget the run: every node idle again."""
         self.nodes: dict[str, _Node] = {}
+        #: lane id → the ids of its nodes that ran, filled as nodes start (an index, so a
+        #: snapshot does not scan every node for every lane).
+        self.members: dict[str, list[str]] = {lane.id: [] for lane in self.lanes}
         self.root_run: int | None = None
         self.runs: dict[int, str] = {}
         self.t0: int | None = None
@@ -278,6 +281,7 @@ class LiveState:
         node = self.nodes.get(event.node_id)
         if node is None:
             node = self.nodes[event.node_id] = _Node(event.kind, event.name, event.time_ns)
+            self._index(event.node_id)
         else:  # run again (a retry): one span from the first start
             node.status, node.end_ns = "running", None
         node.open += 1
@@ -287,9 +291,10 @@ class LiveState:
             self.apply(event)
 
     def finish(self, status: Status, *, end_ns: int, reason: str = "",
-               critical: Sequence[str] = ()) -> None:
+               critical: Sequence[str] | None = None) -> None:
         """The run is over: nodes still running were cut off (``cancelled``, with
-        ``reason``), the run's status is ``status``, the critical path is known."""
+        ``reason``), the run's status is ``status``; the critical path is ``critical``, or
+        found from the nodes (:meth:`critical_path`) when None."""
         for node in self.nodes.values():
             if node.status == "running":
                 node.status, node.reason, node.open = "cancelled", reason or "stopped", 0
@@ -301,6 +306,8 @@ class LiveState:
         self.message = reason
         # A stopped run's critical path would name the branches that happened to finish,
         # not what bounded the wall time (the stopped ones did): it is not drawn.
+        if critical is None:
+            critical = self.critical_path()
         self.critical = tuple(critical) if status != "cancelled" else ()
 
     def load_trace(self, trace: Trace) -> None:
@@ -328,9 +335,39 @@ class LiveState:
                 node.error_at = raised_in
             node.reason = last.reason or ""
             self.nodes[node_id] = node
+            self._index(node_id)
         self.end_ns = trace.end_ns
         self.status = self.nodes[trace.root.node_id].status
         self.critical = tuple(trace.critical_path()) if self.status != "cancelled" else ()
+
+    def critical_path(self) -> list[str]:
+        """The node ids that bounded the wall time, root first (the rule of
+        :func:`chainviz.trace.stats.critical_path`: every step of a sequence, and in a
+        fan-out the branch that ended last, preferring branches that were not cancelled)."""
+        if "" not in self.nodes:
+            return []
+        children: dict[str, list[str]] = {}
+        for node_id in self.nodes:  # in start order
+            if node_id:
+                children.setdefault(node_id.rpartition("/")[0], []).append(node_id)
+        path: list[str] = []
+        pending = [""]
+        while pending:
+            node_id = pending.pop()
+            path.append(node_id)
+            kids = children.get(node_id, [])
+            if not kids:
+                continue
+            if self.nodes[node_id].kind in FANOUT_KINDS:
+                live = [k for k in kids if self.nodes[k].status != "cancelled"] or kids
+                pending.append(max(live, key=lambda k: self._end_or_inf(k)))
+            else:
+                pending.extend(reversed(kids))
+        return path
+
+    def _end_or_inf(self, node_id: str) -> float:
+        end = self.nodes[node_id].end_ns
+        return float("inf") if end is None else float(end)
 
     # ------------------------------------------------------------------ reading
 
@@ -338,8 +375,13 @@ class LiveState:
         node = self.nodes.get(node_id)
         return "idle" if node is None else node.status
 
+    def _index(self, node_id: str) -> None:
+        for lane in self.lanes:
+            if lane.holds(node_id):
+                self.members[lane.id].append(node_id)
+
     def _lane_nodes(self, lane: Lane) -> list[tuple[str, _Node]]:
-        return [(i, n) for i, n in self.nodes.items() if lane.holds(i)]
+        return [(i, self.nodes[i]) for i in self.members.get(lane.id, ())]
 
     def lane_span(self, lane: Lane) -> tuple[int, int | None] | None:
         """``(start_ns, end_ns)`` of a lane (end None while running), or None if idle."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["DEFAULT_INTERVAL", "RefreshTimer", "Throttle"]
 
@@ -89,36 +89,94 @@ class Throttle(Generic[T]):
         self._publish(value)
 
 
-class RefreshTimer:
-    """A daemon thread that calls ``throttle.tick()`` every ``throttle.interval`` seconds
-    until :meth:`stop`, which ends the thread and then flushes once."""
+class _Ticker:
+    """One daemon thread for the whole process, ticking every registered throttle.
 
-    def __init__(self, throttle: Throttle[object] | Throttle[T], *, name: str = "chainviz-refresh"
-                 ) -> None:
-        self._throttle = throttle
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+    Starting a thread costs milliseconds (the caller waits for it to start); a view
+    starts and stops refreshing on every run, so the thread is made once and sleeps
+    while no run is going on.
+    """
 
-    def start(self) -> RefreshTimer:
-        self._thread.start()
-        return self
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._timers: list[RefreshTimer] = []
+        self._thread: threading.Thread | None = None
+
+    def add(self, timer: RefreshTimer) -> None:
+        with self._cond:
+            if timer not in self._timers:
+                self._timers.append(timer)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="chainviz-refresh", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def discard(self, timer: RefreshTimer) -> None:
+        with self._cond:
+            if timer in self._timers:
+                self._timers.remove(timer)
 
     def _loop(self) -> None:
-        interval = self._throttle.interval
-        while not self._stopped.wait(interval):
+        while True:
+            with self._cond:
+                while not self._timers:
+                    self._cond.wait()
+                timers = list(self._timers)
+                interval = min(t.interval for t in timers)
+            for timer in timers:
+                timer.beat()
+            with self._cond:
+                self._cond.wait(interval)
+
+
+_TICKER = _Ticker()
+
+
+class RefreshTimer:
+    """Ticks ``throttle`` every ``throttle.interval`` seconds (on a shared daemon thread)
+    between :meth:`start` and :meth:`stop`; ``stop`` flushes once, after which no tick
+    of this timer publishes. With ``flush_first``, the ticking thread publishes once as
+    soon as it wakes (so the caller does not pay for the first render)."""
+
+    def __init__(self, throttle: Throttle[Any]) -> None:
+        self._throttle = throttle
+        self.interval = throttle.interval
+        self._lock = threading.Lock()
+        self._active = False
+        self._flush_first = False
+
+    def start(self, *, flush_first: bool = False) -> RefreshTimer:
+        with self._lock:
+            self._active = True
+            self._flush_first = flush_first
+        _TICKER.add(self)
+        return self
+
+    def beat(self) -> None:
+        """One tick (called by the shared thread); nothing once stopped."""
+        with self._lock:  # held while publishing, so stop() waits for a tick in flight
+            if not self._active:
+                return
             try:
-                self._throttle.tick()
+                if self._flush_first:
+                    self._flush_first = False
+                    self._throttle.flush()
+                else:
+                    self._throttle.tick()
             except Exception:  # a failed redraw must not end the redraws, nor the run
-                continue
+                pass
 
     def stop(self, *, flush: bool = True) -> None:
         """Stop ticking; with ``flush``, publish the final state once."""
-        self._stopped.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join()
+        _TICKER.discard(self)
+        with self._lock:
+            self._active = False
+            self._flush_first = False
         if flush:
             self._throttle.flush()
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        return self._active

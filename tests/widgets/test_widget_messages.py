@@ -121,6 +121,8 @@ def test_the_buttons_start_a_background_run_from_the_form_and_stop_it(recorded: 
     assert gate.streamed.wait(10)
     assert view.running and view.run_button.disabled and not view.stop_button.disabled
     view.run_button.click()  # a second click while running does nothing
+    wait_for(lambda: {lane["id"]: lane["status"] for lane in view.snapshot["lanes"]}
+             == {"slow": "running", "fast": "done", "echo": "done"}, "the quick lanes to end")
     view.stop_button.click()
     assert view.wait(10)
     final = view.snapshot

@@ -226,3 +226,20 @@ def test_preview_shows_content_entries_and_survives_a_broken_repr() -> None:
 def test_seconds_are_written_as_the_browser_writes_them() -> None:
     assert [format_seconds(s) for s in (0.0004, 0.12, 1.234, 83.0, None)] == [
         "0.40 ms", "120 ms", "1.23 s", "83 s", "–"]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: RunnableParallel(a=Sleep(0.02) | Talk(["x"]), b=Sleep(0.001)),
+    lambda: {"context": Sleep(0.01), "question": RunnablePassthrough()} | Sleep(0) | Talk(["x"]),
+    lambda: RunnableParallel(ok=Sleep(0.05), bad=Sleep(0) | Fail("no")),
+    lambda: Sleep(0),
+])
+def test_the_critical_path_is_the_one_the_trace_finds(make: Any) -> None:
+    chain = make()
+    recorder = Recorder()
+    state = LiveState(lanes_of_graph(chain.get_graph()))
+    try:
+        chain.invoke({}, {"callbacks": [recorder, state.apply]})
+    except ValueError:
+        pass
+    assert state.critical_path() == recorder.last.critical_path()

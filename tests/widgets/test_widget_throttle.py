@@ -70,14 +70,33 @@ def test_the_timer_ticks_on_its_thread_and_flushes_once_when_stopped() -> None:
         ticked.set()
 
     throttle: Throttle[str] = Throttle(lambda: "x", publish, interval=0.1)
-    timer = RefreshTimer(throttle).start()
-    throttle.mark()
-    assert ticked.wait(5.0)
-    timer.stop()
-    assert not timer.running
-    assert sent[0] == "chainviz-refresh"
-    assert sent[-1] == threading.current_thread().name  # the final flush, by the stopper
-    count = len(sent)
-    throttle.mark()
-    time.sleep(0.25)
-    assert len(sent) == count  # nothing ticks after stop
+    timer = RefreshTimer(throttle)
+    for _ in range(2):  # a timer starts and stops once per run, on one shared thread
+        sent.clear()
+        ticked.clear()
+        timer.start()
+        throttle.mark()
+        assert ticked.wait(5.0)
+        timer.stop()
+        assert not timer.running
+        assert sent[0] == "chainviz-refresh"
+        assert sent[-1] == threading.current_thread().name  # the final flush, by the stopper
+        count = len(sent)
+        throttle.mark()
+        time.sleep(0.25)
+        assert len(sent) == count  # nothing ticks after stop
+
+
+def test_flush_first_publishes_from_the_ticking_thread_at_once() -> None:
+    sent: list[str] = []
+    first = threading.Event()
+
+    def publish(value: str) -> None:
+        sent.append(threading.current_thread().name)
+        first.set()
+
+    timer = RefreshTimer(Throttle(lambda: "x", publish, interval=0.1))
+    timer.start(flush_first=True)
+    assert first.wait(5.0)
+    timer.stop(flush=False)
+    assert sent == ["chainviz-refresh"]
