@@ -335,6 +335,144 @@ def row_stream(repeat: int) -> Row:
     return row
 
 
+def row_astream(repeat: int) -> Row:
+    import chainviz
+
+    n = 1000
+
+    async def produce(_: Any) -> Any:
+        for i in range(n):
+            yield i
+
+    async def relay(chunks: Any) -> Any:
+        async for chunk in chunks:
+            yield chunk
+
+    cv = (
+        chainviz.RunnableGenerator(produce)
+        | chainviz.RunnableGenerator(relay)
+        | chainviz.RunnableGenerator(relay)
+    )
+    lcr = lc()
+    lcs = (
+        lcr.RunnableGenerator(produce) | lcr.RunnableGenerator(relay) | lcr.RunnableGenerator(relay)
+    )
+
+    async def drain(chain: Any) -> None:
+        async for _ in chain.astream(None):
+            pass
+
+    row = Row(
+        "astream 1,000 tokens through 3 streaming steps", "per token", n, target="≤ 5 µs async"
+    )
+    row.medians, row.cpu = measure(
+        {
+            "chainviz": lambda: asyncio.run(drain(cv)),
+            "langchain": lambda: asyncio.run(drain(lcs)),
+        },
+        repeat,
+        n,
+    )
+    return row
+
+
+def row_recorder(repeat: int) -> Row:
+    import chainviz
+    from chainviz.trace import Recorder
+
+    steps, inner = 10, 200
+    chain = chainviz.RunnableSequence(*[chainviz.RunnableLambda(lambda x: x) for _ in range(steps)])
+
+    def bare() -> None:
+        for _ in range(inner):
+            chain.invoke(1)
+
+    def recorded() -> None:
+        for _ in range(inner):
+            chain.invoke(1, {"callbacks": [Recorder()]})
+
+    row = Row(
+        "a recorder attached vs none, 10-step chain",
+        "per step",
+        inner * steps,
+        target="≤ 3 µs added per step",
+    )
+    row.medians, row.cpu = measure(
+        {"chainviz + Recorder": recorded, "chainviz, no sink": bare}, repeat, inner * steps
+    )
+    added = row.cpu["chainviz + Recorder"] - row.cpu["chainviz, no sink"]
+    row.note = f"added per step (CPU): {fmt(added)}"
+    row.medians = {"chainviz": row.medians.pop("chainviz + Recorder"), **row.medians}
+    row.cpu = {"chainviz": row.cpu.pop("chainviz + Recorder"), **row.cpu}
+    return row
+
+
+def row_live_view(repeat: int) -> Row:
+    import json
+
+    import comm
+    from comm.base_comm import BaseComm
+
+    import chainviz
+    from chainviz.core.base import Runnable
+    from chainviz.widgets import ChainView
+
+    class SerialisingComm(BaseComm):  # type: ignore[misc]
+        """What a front end costs the kernel: serialising every message, not sending it."""
+
+        def publish_msg(self, msg_type: str, data: Any = None, **keys: Any) -> None:
+            json.dumps(data, default=str)
+
+    comm.create_comm = lambda *a, **k: SerialisingComm(*a, **k)
+
+    class Sleep(Runnable[Any, Any]):
+        kind = "function"
+
+        def _call(self, input: Any, step: Any) -> Any:
+            step.sleep(0.1)
+            return "x"
+
+    chain = chainviz.RunnableParallel({f"b{i}": Sleep() for i in range(32)})
+    view = ChainView(chain)
+    row = Row("live view attached, 32 branches × 0.1 s", "per run", 1, target="≤ 1.05× no view")
+    row.medians, row.cpu = measure(
+        {
+            "chainviz": lambda: view.run(None) and None,
+            "no view": lambda: chain.invoke(None) and None,
+        },
+        max(repeat, 15),
+        1,
+    )
+    row.note = f"view / no view: {row.medians['chainviz'] / row.medians['no view']:.3f}×"
+    return row
+
+
+def row_graph_svg(repeat: int) -> Row:
+    import chainviz
+    from chainviz.graph import engines
+
+    class Model(chainviz.RunnableLambda):
+        kind = "model"
+
+    chain = chainviz.RunnableParallel(
+        {
+            f"branch_{i}": chainviz.RunnableLambda(str)
+            | Model(str)
+            | chainviz.RunnableLambda(len)
+            | chainviz.RunnableLambda(abs)
+            for i in range(40)
+        }
+    )
+    graph = chain.get_graph()
+    engines.warm_up()
+    row = Row(
+        f"graph to SVG, {len(graph.nodes)} nodes, renderer warm", "per render", 1, target="≤ 200 ms"
+    )
+    row.medians, row.cpu = measure({"chainviz": lambda: graph.to_svg() and None}, repeat, 1)
+    row.note = "langchain-core has no offline SVG renderer to compare with"
+    return row
+
+
 def rows(quick: bool) -> dict[str, Callable[[], Row]]:
     r = 3 if quick else 7
     return {
@@ -352,6 +490,10 @@ def rows(quick: bool) -> dict[str, Callable[[], Row]]:
         "zero_work": lambda: row_zero_work_parallel(r),
         "batch": lambda: row_batch(r),
         "stream": lambda: row_stream(r),
+        "astream": lambda: row_astream(r),
+        "recorder": lambda: row_recorder(r),
+        "live_view": lambda: row_live_view(r),
+        "graph_svg": lambda: row_graph_svg(r),
     }
 
 
