@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from chainviz.core.cancel import CancelToken
@@ -57,9 +57,39 @@ def execute_sync(runnable: Runnable[Any, Any], input: Any, step: Step) -> Any:
         except Exception as exc:
             note_failed_node(exc, step.node_id, runnable.kind)
             raise
+    slots = _slots_for(runnable, step)
+    if slots is None:
+        return _traced_sync(runnable, input, step, _body_sync)
+    slots.acquire(step.token, step.node_id)  # before the start event: see _slots_for
+    try:
+        return _traced_sync(runnable, input, step, _call_sync)
+    finally:
+        slots.release()
+
+
+def _slots_for(runnable: Runnable[Any, Any], step: Step) -> Any:
+    """The run's ``max_concurrency`` slots if this traced step takes one, else None.
+
+    A traced step waits for its slot *before* its start event, so time spent queued
+    behind the limit is not counted as the step's own (the streaming path does the
+    same): a waterfall of ``max_concurrency=1`` shows the steps one after another.
+    """
+    if runnable.composite or not runnable.uses_slot:
+        return None
+    return step.ctx.slots
+
+
+def _call_sync(runnable: Runnable[Any, Any], input: Any, step: Step) -> Any:
+    return runnable._call(input, step)
+
+
+def _traced_sync(
+    runnable: Runnable[Any, Any], input: Any, step: Step,
+    body: Callable[[Runnable[Any, Any], Any, Step], Any],
+) -> Any:
     step.begin(runnable, input)
     try:
-        output = _body_sync(runnable, input, step)
+        output = body(runnable, input, step)
     except BaseException as exc:
         report_failure(exc, runnable, step)
         raise
@@ -243,9 +273,27 @@ async def execute_async(runnable: Runnable[Any, Any], input: Any, step: Step) ->
         except Exception as exc:
             note_failed_node(exc, step.node_id, runnable.kind)
             raise
+    slots = _slots_for(runnable, step)
+    if slots is None:
+        return await _traced_async(runnable, input, step, _body_async)
+    await slots.acquire_async(step.token, step.node_id)  # before the start event
+    try:
+        return await _traced_async(runnable, input, step, _call_async)
+    finally:
+        slots.release()
+
+
+def _call_async(runnable: Runnable[Any, Any], input: Any, step: Step) -> Awaitable[Any]:
+    return runnable._acall(input, step)
+
+
+async def _traced_async(
+    runnable: Runnable[Any, Any], input: Any, step: Step,
+    body: Callable[[Runnable[Any, Any], Any, Step], Awaitable[Any]],
+) -> Any:
     step.begin(runnable, input)
     try:
-        output = await _body_async(runnable, input, step)
+        output = await body(runnable, input, step)
     except BaseException as exc:
         report_failure(exc, runnable, step)
         raise
