@@ -8,14 +8,15 @@ as failed, never dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from chainviz.batching.records import ItemRecord
-from chainviz.batching.run import _chunks, _shippable, auto_chunk_size
+from chainviz.batching.run import _chunks, _shippable, auto_chunk_size, cancelled_records
 from chainviz.batching.shipping import dumps_chain
 from chainviz.batching.worker import run_chunk
 from chainviz.core.base import Runnable
+from chainviz.core.cancel import CancelToken
 from chainviz.core.config import RunnableConfig
 from chainviz.errors import WorkerLost, require_extra
 
@@ -37,6 +38,7 @@ def run_on_dask(
     client: Any,
     chunk_size: int | None,
     topic: str | None,
+    cancel_token: CancelToken | None = None,
 ) -> Iterator[ItemRecord]:
     distributed = require_extra("distributed", "dask", purpose="Running a batch on Dask")
     size = chunk_size or auto_chunk_size(len(inputs), _worker_threads(client))
@@ -55,11 +57,21 @@ def run_on_dask(
             retries=1,
         )
         futures[future.key] = (future, indices)
+    # Stop: cancel every chunk; Dask drops queued ones and forgets running ones (a running
+    # task is not interrupted on its worker, its result is thrown away).
+    remove: Callable[[], None] = lambda: None  # noqa: E731
+    if cancel_token is not None:
+        remove = cancel_token.on_cancel(lambda: client.cancel([f for f, _ in futures.values()]))
     try:
         for future, result in distributed.as_completed(
             [f for f, _ in futures.values()], with_results=True, raise_errors=False
         ):
             indices = futures[future.key][1]
+            if future.status == "cancelled" and cancel_token is not None and (
+                cancel_token.cancelled
+            ):
+                yield from cancelled_records(indices)
+                continue
             if future.status == "error" or isinstance(result, BaseException):
                 error = result if isinstance(result, BaseException) else future.exception()
                 lost = WorkerLost(
@@ -76,6 +88,7 @@ def run_on_dask(
                 if i not in returned:
                     yield ItemRecord(i, error=WorkerLost(f"Item {i} was not returned by Dask."))
     finally:
+        remove()
         for future, _ in futures.values():
             if not future.done():
                 future.cancel()

@@ -11,8 +11,9 @@ from chainviz.batching.records import ItemRecord
 from chainviz.batching.shipping import dumps_chain
 from chainviz.batching.worker import run_chunk
 from chainviz.core.base import Runnable
+from chainviz.core.cancel import CancelToken
 from chainviz.core.config import RunnableConfig
-from chainviz.errors import ConfigError, WorkerLost
+from chainviz.errors import ConfigError, RunCancelled, WorkerLost
 
 __all__ = ["auto_chunk_size", "is_dask_client", "run_batch"]
 
@@ -46,10 +47,16 @@ def run_batch(
     executor: Any,
     chunk_size: int | None = None,
     topic: str | None = None,
+    cancel_token: CancelToken | None = None,
 ) -> Iterator[ItemRecord]:
     """Yield one record per input, in completion order, from ``executor``.
 
     ``executor`` is any :class:`concurrent.futures.Executor` or a Dask ``Client``.
+    Cancelling ``cancel_token`` stops the batch: chunks not yet started are cancelled;
+    on a thread pool the running items stop at their next step boundary and finished
+    ones keep their outputs; chunks running in other processes cannot be interrupted,
+    so their items are given up on. Every item not finished comes back as
+    :class:`~chainviz.errors.RunCancelled`.
     """
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise ConfigError(f"chunk_size must be a positive int, but {chunk_size!r} was given.")
@@ -58,7 +65,9 @@ def run_batch(
     if is_dask_client(executor):
         from chainviz.batching.dask_backend import run_on_dask
 
-        yield from run_on_dask(chain, inputs, configs, executor, chunk_size, topic)
+        yield from run_on_dask(
+            chain, inputs, configs, executor, chunk_size, topic, cancel_token
+        )
         return
     if not isinstance(executor, cf.Executor):
         raise ConfigError(
@@ -74,14 +83,59 @@ def run_batch(
         for indices in _chunks(len(inputs), size):
             chunk_configs = [configs[i] if local else _shippable(configs[i]) for i in indices]
             future = executor.submit(
-                run_chunk, payload, indices, [inputs[i] for i in indices], chunk_configs
+                run_chunk, payload, indices, [inputs[i] for i in indices], chunk_configs,
+                None, cancel_token if local else None,
             )
             pending[future] = indices
-        for future in cf.as_completed(pending):
-            yield from _records_of(future, pending[future])
+        if cancel_token is None:
+            for future in cf.as_completed(pending):
+                yield from _records_of(future, pending[future])
+            return
+        stop: cf.Future[Any] = cf.Future()
+        remove = cancel_token.on_cancel(lambda: _complete(stop))
+        try:
+            returned: set[cf.Future[Any]] = set()
+            waiting: list[cf.Future[Any]] = [*pending, stop]
+            for future in cf.as_completed(waiting):
+                if future is stop:
+                    yield from _stopped(pending, returned, wait_running=local)
+                    return
+                returned.add(future)
+                yield from _records_of(future, pending[future])
+        finally:
+            remove()
     finally:
         for future in pending:
             future.cancel()
+
+
+def _complete(stop: cf.Future[Any]) -> None:
+    if not stop.done():
+        stop.set_result(None)
+
+
+def cancelled_records(indices: Sequence[int]) -> list[ItemRecord]:
+    """One :class:`RunCancelled` record per item that was stopped before it came back."""
+    return [
+        ItemRecord(i, error=RunCancelled(f"Item {i} was stopped before it finished."))
+        for i in indices
+    ]
+
+
+def _stopped(
+    pending: dict[cf.Future[list[ItemRecord]], list[int]],
+    returned: set[cf.Future[Any]],
+    *,
+    wait_running: bool,
+) -> Iterator[ItemRecord]:
+    """The records of the chunks not returned yet, once the batch was stopped."""
+    for future, indices in pending.items():
+        if future in returned:
+            continue
+        if future.cancel() or not (wait_running or future.done()):
+            yield from cancelled_records(indices)
+        else:  # done, or running on a thread that heard the token: its items end soon
+            yield from _records_of(future, indices)
 
 
 def _records_of(future: cf.Future[list[ItemRecord]], indices: list[int]) -> list[ItemRecord]:

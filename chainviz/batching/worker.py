@@ -11,10 +11,11 @@ from typing import Any
 from chainviz.batching.records import ItemRecord
 from chainviz.batching.shipping import loads_chain, portable_error
 from chainviz.core.base import Runnable
+from chainviz.core.cancel import CancelToken
 from chainviz.core.config import RunnableConfig
 from chainviz.core.events import RunEvent
 
-__all__ = ["DurationSink", "iter_chunk", "run_chunk"]
+__all__ = ["DurationSink", "iter_chunk", "run_chunk", "started_topic"]
 
 
 class DurationSink:
@@ -38,19 +39,28 @@ def where_am_i() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
 
 
+def started_topic(topic: str) -> str:
+    """The topic on which a Dask worker announces each chunk it starts (``{"indices",
+    "worker"}``), beside ``topic``, where it announces each finished item."""
+    return f"{topic}.started"
+
+
 def run_chunk(
     payload: Runnable[Any, Any] | bytes,
     indices: Sequence[int],
     inputs: Sequence[Any],
     configs: Sequence[RunnableConfig],
     topic: str | None = None,
+    cancel_token: CancelToken | None = None,
 ) -> list[ItemRecord]:
     """Run one chunk of a batch concurrently (the local default) and record every item.
 
     With a ``topic`` on a Dask worker, each finished item is also announced with
-    ``log_event`` so a live view can follow the batch as it goes.
+    ``log_event`` so a live view can follow the batch as it goes, and the chunk's start
+    on :func:`started_topic`. ``cancel_token`` (in this process only: a token does not
+    travel) stops the chunk's items at their next step boundary.
     """
-    return list(iter_chunk(payload, indices, inputs, configs, topic))
+    return list(iter_chunk(payload, indices, inputs, configs, topic, cancel_token))
 
 
 def iter_chunk(
@@ -59,6 +69,7 @@ def iter_chunk(
     inputs: Sequence[Any],
     configs: Sequence[RunnableConfig],
     topic: str | None = None,
+    cancel_token: CancelToken | None = None,
 ) -> Iterator[ItemRecord]:
     """:func:`run_chunk`, yielding each record as its item finishes."""
     chain = loads_chain(payload) if isinstance(payload, bytes) else payload
@@ -67,10 +78,10 @@ def iter_chunk(
         {**config, "callbacks": [*config.get("callbacks", ()), sink]}
         for config, sink in zip(configs, sinks)
     ]
-    announce = _announcer(topic)
+    announce = _announcer(topic, indices)
     worker = where_am_i()
     for position, outcome in chain.batch_as_completed(
-        list(inputs), item_configs, return_exceptions=True
+        list(inputs), item_configs, return_exceptions=True, cancel_token=cancel_token
     ):
         error = portable_error(outcome) if isinstance(outcome, BaseException) else None
         record = ItemRecord(
@@ -85,7 +96,7 @@ def iter_chunk(
         yield record
 
 
-def _announcer(topic: str | None) -> Any:
+def _announcer(topic: str | None, indices: Sequence[int]) -> Any:
     if topic is None:
         return None
     try:
@@ -94,6 +105,9 @@ def _announcer(topic: str | None) -> Any:
         dask_worker = get_worker()
     except (ImportError, ValueError):
         return None
+    dask_worker.log_event(
+        started_topic(topic), {"indices": list(indices), "worker": where_am_i()}
+    )
 
     def announce(record: ItemRecord) -> None:
         dask_worker.log_event(

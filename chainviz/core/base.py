@@ -274,19 +274,25 @@ class Runnable(Generic[In, Out]):
         executor: Any = None,
         chunk_size: int | None = None,
         topic: str | None = None,
+        cancel_token: CancelToken | None = None,
     ) -> Iterator[ItemRecord]:
         """Yield an :class:`~chainviz.batching.ItemRecord` per input as items finish: output
-        or error, per-step durations measured where the item ran, and the worker."""
+        or error, per-step durations measured where the item ran, and the worker.
+        Cancelling ``cancel_token`` stops the batch (see :func:`chainviz.batching.run_batch`
+        for what can be stopped where); items stopped come back as ``RunCancelled``."""
         from chainviz.batching import run_batch
         from chainviz.batching.worker import iter_chunk
 
         inputs = list(inputs)
         configs = per_item_configs(config, len(inputs))
         if executor is None:
-            yield from iter_chunk(self, range(len(inputs)), inputs, configs)
+            yield from iter_chunk(
+                self, range(len(inputs)), inputs, configs, cancel_token=cancel_token
+            )
         else:
             yield from run_batch(
-                self, inputs, configs, executor=executor, chunk_size=chunk_size, topic=topic
+                self, inputs, configs, executor=executor, chunk_size=chunk_size, topic=topic,
+                cancel_token=cancel_token,
             )
 
     async def abatch(

@@ -8,6 +8,9 @@ import time
 import uuid
 from typing import Any
 
+from chainviz.core.base import Runnable
+from chainviz.core.run import Step
+
 
 def double(x: int) -> int:
     return x * 2
@@ -29,6 +32,11 @@ def sample(_: Any) -> str:
     return uuid.uuid4().hex
 
 
+def snooze(seconds: float) -> float:
+    time.sleep(seconds)  # not interruptible: a stop cannot end it
+    return seconds
+
+
 def slow_identity(x: Any) -> Any:
     time.sleep(0.01)
     return x
@@ -43,3 +51,13 @@ class HoldsALock:
     def __call__(self, x: Any) -> Any:
         with self.lock:
             return x
+
+
+class Nap(Runnable[Any, Any]):
+    """Sleeps its input's seconds on the run's cancel token (so a stop ends it at once)."""
+
+    kind = "function"
+
+    def _call(self, input: Any, step: Step) -> Any:
+        step.sleep(float(input))
+        return input

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from chainviz import RunnableLambda, RunnableParallel
-from chainviz.errors import WorkerLost
+from chainviz import CancelToken, RunnableLambda, RunnableParallel
+from chainviz.batching.worker import started_topic
+from chainviz.errors import RunCancelled, WorkerLost
 from tests.batching import steps
 
 try:
@@ -92,6 +93,41 @@ def test_live_item_events_reach_the_client(client: Any) -> None:
         time.sleep(0.05)
     assert sorted(e["index"] for e in seen) == list(range(8))
     assert all(e["ok"] and "" in e["durations"] for e in seen)
+
+
+def test_workers_announce_each_chunk_they_start(client: Any) -> None:
+    starts: list[dict[str, Any]] = []
+    topic = "chainviz-test-starts"
+    client.subscribe_topic(started_topic(topic), lambda event: starts.append(event[1]))
+    try:
+        records = list(RunnableLambda(steps.double).batch_records(
+            list(range(9)), executor=client, chunk_size=4, topic=topic))
+        assert len(records) == 9
+        deadline = time.monotonic() + 10
+        while len(starts) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        client.unsubscribe_topic(started_topic(topic))
+    assert sorted(tuple(s["indices"]) for s in starts) == [(0, 1, 2, 3), (4, 5, 6, 7), (8,)]
+    assert all(s["worker"].split(":")[1] != str(os.getpid()) for s in starts)
+
+
+def test_a_stop_cancels_the_chunks_not_returned_and_loses_no_item(client: Any) -> None:
+    token = CancelToken()
+    inputs = [0.0] * 4 + [2.0] * 24
+    records = RunnableLambda(steps.snooze).batch_records(
+        inputs, executor=client, chunk_size=4, cancel_token=token)
+    began = time.monotonic()
+    seen = []
+    for record in records:
+        seen.append(record)
+        if len(seen) == 4:
+            token.cancel("stopped by the test")
+    assert time.monotonic() - began < 2.0  # running 2 s chunks were not waited for
+    assert sorted(r.index for r in seen) == list(range(len(inputs)))
+    assert all(r.ok for r in seen[:4]) and {r.index for r in seen[:4]} == {0, 1, 2, 3}
+    assert all(isinstance(r.error, RunCancelled) for r in seen[4:])
+    time.sleep(2.0)  # let the workers finish the tasks they could not drop
 
 
 def test_a_killed_worker_loses_no_item(client: Any) -> None:
