@@ -193,9 +193,20 @@ def test_cancel_token_stops_a_run_from_another_thread(mode: str) -> None:
 
 def test_keyboard_interrupt_cancels_branches() -> None:
     import _thread
+    import signal
 
+    # Jupyter's Interrupt is SIGINT with Python's own handler; other libraries loaded
+    # earlier in the test process (Dask, Playwright) may have replaced it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupt_during_a_parallel(_thread.interrupt_main)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_during_a_parallel(interrupt: Any) -> None:
     events: list[RunEvent] = []
-    timer = threading.Timer(0.2, _thread.interrupt_main)
+    timer = threading.Timer(0.2, interrupt)
     timer.start()
     chain = RunnableParallel(a=Sleep(30), b=Sleep(30))
     with pytest.raises(KeyboardInterrupt):
