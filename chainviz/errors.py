@@ -11,13 +11,18 @@
         │                             wrong type (ValueError)
         ├── OutputParserError         a parser could not read a model's output (ValueError)
         ├── RunCancelled              the run was stopped: Stop, Interrupt, a failed sibling
-        ├── StepTimeout               a step ran past its time limit (TimeoutError)
+        ├── StepTimeout               a step ran past its time limit (TimeoutError);
+        │   └── OpenAITimeout         in chainviz.models.openai_errors: also the openai
+        │                             client's APITimeoutError, so its handlers still match
         ├── ModelConfigurationError   a model cannot be reached as configured (no key, no URL)
         ├── RetrievalError            embeddings or a vector store got bad input (ValueError)
         ├── PicklingError             a chain cannot be shipped to another process
         ├── WorkerLost                a batch item's worker died or failed to return it
         ├── RemoteError               an error raised in another process that could not
         │                             be sent back as itself
+        ├── RenderError               Graphviz could not turn a graph into SVG
+        ├── RunBusy                   a view was asked to run while its last run goes on
+        │                             (RuntimeError)
         └── MissingExtraError         an optional dependency is not installed (ImportError)
 
 Failures raised *by user code or by a client library* inside a step are never
@@ -44,7 +49,9 @@ __all__ = [
     "OutputParserError",
     "PicklingError",
     "RemoteError",
+    "RenderError",
     "RetrievalError",
+    "RunBusy",
     "RunCancelled",
     "StepInputError",
     "StepTimeout",
@@ -134,6 +141,14 @@ class WorkerLost(ChainvizError):
 class RemoteError(ChainvizError):
     """An exception raised in another process that could not be pickled back; the message
     keeps its type and text."""
+
+
+class RenderError(ChainvizError):
+    """Graphviz (system ``dot`` or the WebAssembly build) could not render a graph."""
+
+
+class RunBusy(ChainvizError, RuntimeError):
+    """A view was asked to start a run while its previous run is still going."""
 
 
 class MissingExtraError(ChainvizError, ImportError):

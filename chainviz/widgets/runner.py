@@ -29,7 +29,7 @@ from typing import Any, Literal
 from chainviz.core import events as ev
 from chainviz.core.cancel import CancelToken
 from chainviz.core.config import RunnableConfig
-from chainviz.errors import RunCancelled
+from chainviz.errors import RunBusy, RunCancelled
 
 __all__ = ["Outcome", "RunBusy", "Runner"]
 
@@ -46,10 +46,6 @@ class Outcome:
     error: BaseException | None = None
     reason: str = ""
     end_ns: int = 0
-
-
-class RunBusy(RuntimeError):
-    """A run was started while another one of the same view was still running."""
 
 
 class Runner:
