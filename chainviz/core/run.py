@@ -28,6 +28,10 @@ __all__ = ["RunContext", "Sink", "Step", "new_run_id"]
 
 Sink = Callable[[ev.RunEvent], None]
 
+# Events are built straight from their field tuples on the per-step path: the named
+# tuples' generated __new__ (a Python function) costs as much again.
+_new = tuple.__new__
+
 _run_ids = itertools.count(1)
 new_run_id = _run_ids.__next__
 
@@ -208,8 +212,9 @@ class Step:
         self.parent_run_id = parent_run_id
         run_id = new_run_id()
         ctx = self.ctx
-        event = ev.StartEvent(
-            ev.clock(), run_id, parent_run_id, self.node_id, kind, name, input, ctx.trace_id
+        event = _new(
+            ev.StartEvent,
+            (ev.clock(), run_id, parent_run_id, self.node_id, kind, name, input, ctx.trace_id),
         )
         with ctx.lock:
             if ctx.closed or self.token.cancelled:
@@ -223,9 +228,12 @@ class Step:
         if run_id is None:
             return
         ctx = self.ctx
-        event = ev.EndEvent(
-            ev.clock(), run_id, self.parent_run_id, self.node_id, self.kind, self.name, output,
-            ctx.trace_id,
+        event = _new(
+            ev.EndEvent,
+            (
+                ev.clock(), run_id, self.parent_run_id, self.node_id, self.kind, self.name,
+                output, ctx.trace_id,
+            ),
         )
         with ctx.lock:
             if ctx.open_runs.pop(run_id, None) is not None:
