@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 import chainviz.core.events as events_module
+import chainviz.core.run as run_module
 from chainviz import RunEvent, RunnableLambda, RunnableParallel
 from chainviz.errors import ConfigError
 from tests.core.helpers import FakeModel, FakePrompt, run_mode
@@ -54,6 +55,12 @@ def test_no_event_is_built_without_a_sink(mode: str, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(events_module, "clock", counting_clock)
     init_calls = 0
+    real_new = run_module._new
+
+    def counting_new(event_type: Any, fields: Any) -> Any:
+        nonlocal init_calls
+        init_calls += 1
+        return real_new(event_type, fields)
 
     def counting(event_type: Any) -> Any:
         def make(*args: Any) -> Any:
@@ -63,7 +70,8 @@ def test_no_event_is_built_without_a_sink(mode: str, monkeypatch: pytest.MonkeyP
 
         return make
 
-    for name in ("StartEvent", "EndEvent", "ErrorEvent", "CancelEvent", "TokenEvent"):
+    monkeypatch.setattr(run_module, "_new", counting_new)
+    for name in ("ErrorEvent", "CancelEvent", "TokenEvent"):
         monkeypatch.setattr(events_module, name, counting(getattr(events_module, name)))
     chain = RunnableParallel(a=FakePrompt() | FakeModel(), b=FakePrompt()) | RunnableLambda(str)
     run_mode(mode, chain, {"topic": "x"})
