@@ -102,6 +102,8 @@ def run_batch(
                     return
                 returned.add(future)
                 yield from _records_of(future, pending[future])
+                if len(returned) == len(pending):
+                    return  # every chunk is back; the stop future never completes
         finally:
             remove()
     finally:

@@ -81,3 +81,22 @@ def test_a_token_cancelled_before_the_batch_runs_nothing() -> None:
             list(range(5)), executor=pool, cancel_token=token))
     assert sorted(r.index for r in seen) == list(range(5))
     assert all(isinstance(r.error, RunCancelled) for r in seen) and not calls
+
+
+@pytest.mark.parametrize("pool", [None, 2], ids=["local", "thread-pool"])
+def test_a_token_never_cancelled_changes_nothing(pool: int | None) -> None:
+    executor = cf.ThreadPoolExecutor(pool) if pool else None
+    try:
+        seen = list(steps.Nap().batch_records(
+            [0.001] * 9, executor=executor, chunk_size=2, cancel_token=CancelToken()))
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    assert sorted(r.index for r in seen) == list(range(9)) and all(r.ok for r in seen)
+
+
+def test_a_token_never_cancelled_changes_nothing_in_other_processes() -> None:
+    with cf.ProcessPoolExecutor(1) as pool:
+        seen = list(RunnableLambda(steps.double).batch_records(
+            list(range(5)), executor=pool, chunk_size=2, cancel_token=CancelToken()))
+    assert sorted(r.output for r in seen) == [0, 2, 4, 6, 8]
