@@ -12,16 +12,18 @@ The widget is a thin view (DESIGN decision 7). It wires the pure parts together:
   button), with Stop cancelling it.
 
 ``ChainView`` is a ``VBox``: its ``children`` are the controls and the live view, and
-more panels can be added after them (:meth:`ChainView.add_panel`).
+more panels can be added after them (:meth:`ChainView.add_panel`). A chain with prompts
+gets the prompt lab's panel (:mod:`chainviz.widgets.promptlab`) that way.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,9 @@ from chainviz.core.config import RunnableConfig
 from chainviz.errors import ChainvizError
 from chainviz.trace import Recorder, Trace
 from chainviz.widgets.form import InputForm
+from chainviz.widgets.promptlab.book import PromptVersion
+from chainviz.widgets.promptlab.panel import PromptLab, open_book
+from chainviz.widgets.promptlab.viewapi import NO_INPUT, PromptLabAPI
 from chainviz.widgets.runner import Outcome, Runner
 from chainviz.widgets.state import Lane, LiveState, Summary, lanes_of_graph, lanes_of_trace
 from chainviz.widgets.static_picture import picture_svg, picture_text
@@ -44,7 +49,7 @@ from chainviz.widgets.throttle import DEFAULT_INTERVAL, RefreshTimer, Throttle
 __all__ = ["ChainView", "LiveView"]
 
 STATIC = Path(__file__).parent / "static"
-_NO_INPUT: Any = object()
+_NO_INPUT: Any = NO_INPUT
 
 
 class LiveView(anywidget.AnyWidget):
@@ -80,13 +85,22 @@ class _Sink:
         self.mark()
 
 
-class ChainView(widgets.VBox):  # type: ignore[misc]
+class ChainView(PromptLabAPI, widgets.VBox):  # type: ignore[misc]
     """Run a chain and watch it: ``view = ChainView(chain)``, then ``view.run(input)``.
 
     Give a :class:`~chainviz.trace.Trace` instead (``ChainView(trace=t)``, or
     ``chainviz.show(t)``) to look at a saved run; with ``chain=`` too, its graph is drawn.
     ``interval`` is the seconds between two updates sent to the browser (at least 0.1);
     ``clock`` is the monotonic clock (seconds) the updates are timed with.
+
+    **Prompt lab.** Every prompt of the chain is listed by node id, editable; Run uses
+    each prompt's current version. ``view.chain`` is the chain with the edits (pick a
+    version from Python with ``config={"configurable": {"prompt:<node id>": name}}``),
+    ``view.prompts`` every version as plain data, ``view.compare(...)`` and
+    ``view.compare_alternatives(...)`` put runs side by side. To keep what you type
+    across re-run cells and kernel restarts, give a file: ``ChainView(chain,
+    prompts="prompts.json")`` reads it and writes every change to it; or save
+    ``json.dump(view.prompts, f)`` and restore with ``ChainView(chain, prompts=data)``.
     """
 
     def __init__(
@@ -96,6 +110,7 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
         trace: Trace | None = None,
         interval: float = DEFAULT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        prompts: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     ) -> None:
         if chain is None and trace is None:
             raise ChainvizError(
@@ -107,11 +122,13 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
                 f"ChainView sends at most ten updates a second, so interval must be at least "
                 f"{DEFAULT_INTERVAL} s, but {interval!r} was given."
             )
-        self.chain: Runnable[Any, Any] | None = (
+        self._chain: Runnable[Any, Any] | None = (
             None if chain is None else coerce_to_runnable(chain, where="ChainView")
         )
         self._runs: list[Trace | Recorder] = []
-        self._graph = self.chain.get_graph() if self.chain is not None else None
+        self._versions: list[dict[str, PromptVersion] | None] = []  # per run, as _runs
+        self._next_versions: dict[str, PromptVersion] | None = None
+        self._graph = self._chain.get_graph() if self._chain is not None else None
         lanes = lanes_of_graph(self._graph) if self._graph is not None else (
             lanes_of_trace(trace) if trace is not None else ())
         self._state = LiveState(lanes)
@@ -129,15 +146,19 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
 
         if trace is not None:
             self._runs.append(trace)
+            self._versions.append(None)
             self._state.load_trace(trace)
         graph_svg, graph_text = self._graph_pictures()
         self.live = LiveView(lanes=[lane.to_json() for lane in lanes], graph_svg=graph_svg,
                              graph_text=graph_text, snapshot=self._render())
         self.live.add_class("cv-live")
         controls: list[Any] = []
-        self.form: InputForm | None = None
-        if self.chain is not None:
-            self.form = InputForm(self.chain.get_input_schema())
+        self.form = None
+        self.book = self.lab = None
+        if self._chain is not None:
+            schema = self._chain.get_input_schema()
+            self.form = InputForm(schema)
+            self.book = open_book(self._chain, schema, prompts)
             self.run_button = widgets.Button(description="Run", icon="play",
                                              button_style="primary", tooltip="Run the chain")
             self.stop_button = widgets.Button(description="Stop", icon="stop",
@@ -154,6 +175,11 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
             controls[0].add_class("cv-controls")
         super().__init__(children=[*controls, self.live])
         self.add_class("cv-chainview")
+        if self.book is not None and len(self.book):
+            form = self.form
+            self.lab = PromptLab(self.book, history=self._history_versions,
+                                 get_input=lambda: form.value() if form else None)
+            self.add_panel(self.lab.widget)
 
     # ------------------------------------------------------------------ the public API
 
@@ -223,7 +249,8 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
     # ------------------------------------------------------------------ the run's hooks
 
     def _prepare(self, input: Any) -> tuple[Runnable[Any, Any], Any]:
-        if self.chain is None or self.form is None:
+        chain = self.chain
+        if chain is None or self.form is None:
             raise ChainvizError(
                 "This view shows a saved trace and has no chain to run; show a chain to run it: "
                 "chainviz.show(chain)."
@@ -232,10 +259,12 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
             input = self.form.value()
         else:
             self.form.fill(input)
-        return self.chain, input
+        if self.book is not None and not self._runner.busy:  # busy: the runner refuses it
+            self._next_versions = self.book.versions()
+        return chain, input
 
     def _clicked_run(self) -> None:
-        if not self._runner.busy:
+        if not self._runner.busy and (self.lab is None or self.lab.ready()):
             self.start()
 
     def _begin(self) -> RunnableConfig:
@@ -256,9 +285,12 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
                                reason=outcome.reason)
             if self._state.t0 is not None:  # the run got as far as its first event
                 self._runs.append(self._recorder)  # its Trace is built when asked for
+                self._versions.append(self._next_versions)
         self._throttle.flush()
         self._set_controls(running=False)
         self._update_displays()
+        if self.lab is not None:
+            self.lab.refresh_runs()
 
     def _set_controls(self, *, running: bool) -> None:
         if self.form is None:
@@ -340,7 +372,7 @@ class ChainView(widgets.VBox):  # type: ignore[misc]
             handle.update(bundle, raw=True)
 
     def __repr__(self) -> str:
-        what = self.chain.get_name() if self.chain is not None else "a saved trace"
+        what = self._chain.get_name() if self._chain is not None else "a saved trace"
         return f"<ChainView of {what}: {len(self.history)} run(s)>"
 
 
