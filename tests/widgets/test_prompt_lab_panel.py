@@ -51,6 +51,12 @@ def test_the_panel_lists_every_prompt_by_node_id_below_the_live_view(recorded: R
     assert list(joke.version.options) == [ORIGINAL] and joke.version.value == ORIGINAL
     assert "✓" in joke.status.value and "uses {topic}" in joke.status.value
     assert "cv-prompt" in joke.box._dom_classes
+    # Folded under its title until opened, or until there are versions to show.
+    assert view.lab.widget.titles == ("Prompt lab · 2 prompts",)
+    assert view.lab.widget.selected_index is None
+    restored = make_view(prompts={"joke/0": {"current": "v2", "alternatives": {
+        "v2": "tell me a long joke about {topic}"}}})
+    assert restored.lab is not None and restored.lab.widget.selected_index == 0
 
 
 def test_typing_checks_as_you_type_and_run_uses_the_edit(recorded: Recorder) -> None:

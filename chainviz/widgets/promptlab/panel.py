@@ -1,5 +1,8 @@
 """The prompt lab's widgets: one editor per prompt, and a panel to compare runs.
 
+The panel is an ``Accordion`` titled "Prompt lab", folded unless a prompt already has
+versions (restored ones), so the live view above it stays the first thing to see.
+
 Each editor is a box of plain ipywidgets: the prompt's node id, a dropdown of its
 alternatives, one ``Textarea`` per templated message, a check line (✓ or ✗ and
 why, updated as you type), a name field with "Save as alternative", and "Run every
@@ -74,11 +77,13 @@ class PromptEditor:
                                  layout=widgets.Layout(width="18em"))
         self.name.add_class("cv-prompt-name")
         self.save = widgets.Button(description="Save as alternative", icon="save",
-                                   tooltip="Keep the text above under this name")
+                                   tooltip="Keep the text above under this name",
+                                   layout=widgets.Layout(width="auto"))
         self.save.add_class("cv-prompt-save")
         self.run_all = widgets.Button(description="Run every alternative", icon="columns",
                                       tooltip="Run each version on the form's input, in one "
-                                      "batch, and compare them")
+                                      "batch, and compare them",
+                                      layout=widgets.Layout(width="auto"))
         self.run_all.add_class("cv-prompt-runall")
         self.version.observe(self._chosen, names="value")
         self.save.on_click(lambda _: self._save())
@@ -140,14 +145,13 @@ class PromptLab:
         self.comparison: Comparison | None = None
         header = widgets.HTML(
             f'{render.style_tag()}<div class="cv-promptlab tex2jax_ignore">'
-            f'<div class="cv-lab-title">Prompt lab</div>'
             f'<div class="cv-lab-hint">{render.esc(HINT)}</div></div>')
         self.message = widgets.HTML(render.message_html(""))
         self.message.add_class("cv-lab-message-box")
         self.editors = {state.node_id: PromptEditor(self, state, index)
                         for index, state in enumerate(book.states())}
         self.runs = widgets.SelectMultiple(options=[], rows=4, description="runs",
-                                           layout=widgets.Layout(width="32em"))
+                                           layout=widgets.Layout(width="44em"))
         self.runs.add_class("cv-compare-runs")
         self.compare_button = widgets.Button(description="Compare", icon="columns",
                                              tooltip="Show the selected runs side by side")
@@ -157,9 +161,19 @@ class PromptLab:
         self.output.add_class("cv-comparison")
         picker = widgets.HBox([self.runs, self.compare_button],
                               layout=widgets.Layout(align_items="flex-start"))
-        self.widget = widgets.VBox([header, *(e.box for e in self.editors.values()),
-                                    self.message, picker, self.output])
-        self.widget.add_class("cv-promptlab")
+        self.body = widgets.VBox([header, *(e.box for e in self.editors.values()),
+                                  self.message, picker, self.output])
+        self.body.add_class("cv-promptlab")
+        # Folded until there is something in it beyond the chain's own prompts, so the
+        # live view stays the first thing a person sees.
+        count = len(self.editors)
+        edited = any(len(state.alternatives) > 1 for state in book.states())
+        self.widget = widgets.Accordion(
+            children=[self.body],
+            titles=(f"Prompt lab · {count} prompt{'s' if count != 1 else ''}",),
+            selected_index=0 if edited else None,
+        )
+        self.widget.add_class("cv-promptlab-fold")
         book.on_change(lambda _: self.sync())
         self.refresh_runs()
 
@@ -188,8 +202,8 @@ class PromptLab:
     def ready(self) -> bool:
         """True when every current version can run; otherwise say why, and False."""
         problems = self.book.problems()
-        if problems:
-            self.say("Not run: " + " ".join(problems), bad=True)
+        if problems:  # first lines only: the prompt's own check line shows the caret
+            self.say("Not run: " + " ".join(p.split("\n", 1)[0] for p in problems), bad=True)
             return False
         return True
 

@@ -106,9 +106,8 @@ def comparison_html(comparison: Comparison) -> str:
     for index in range(comparison.input_count):
         several = comparison.input_count > 1
         inputs = [c.inputs[index] if index < len(c.inputs) else None for c in columns]
-        if several or any(repr(i) != repr(inputs[0]) for i in inputs):
-            cells = [f'<td><pre class="cv-io">{esc(_input_text(i))}</pre></td>' for i in inputs]
-            rows.append(_row(f"input {index + 1}" if several else "input", cells))
+        cells = [f'<td><pre class="cv-io">{esc(_input_text(i))}</pre></td>' for i in inputs]
+        rows.append(_row(f"input {index + 1}" if several else "input", cells, "cv-row-input"))
         outputs = [c.outputs()[index] if index < len(c.traces) else "" for c in columns]
         cells = [f'<td><pre class="cv-io">{esc(out)}</pre></td>' for out in outputs]
         rows.append(_row(f"output {index + 1}" if several else "output", cells, "cv-row-output"))
@@ -124,7 +123,7 @@ def comparison_html(comparison: Comparison) -> str:
     tokens = [c.tokens() for c in columns]
     cells = [f'<td><span class="cv-num">{i} in · {o} out</span></td>' for i, o in tokens]
     rows.append(_row("tokens", cells, "cv-row-tokens"))
-    if len(branch_ids) > 1:
+    if len(branch_ids) > 1 and any(out for _, out in tokens):
         for branch in branch_ids:
             cells = [f'<td><span class="cv-num">{c.tokens(branch)[1]} out</span></td>'
                      for c in columns]
