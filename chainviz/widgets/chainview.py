@@ -392,10 +392,13 @@ def _from_displayhook() -> bool:
     return False
 
 
-def show(obj: Any, *, chain: Any = None) -> ChainView:
+def show(obj: Any, *, chain: Any = None, prompts: Any = None) -> ChainView:
     """Display a live view of a chain (or of a saved :class:`~chainviz.trace.Trace`) and
-    return it: ``view = chainviz.show(chain)``, then ``view.run(input)``."""
-    view = ChainView(trace=obj, chain=chain) if isinstance(obj, Trace) else ChainView(obj)
+    return it: ``view = chainviz.show(chain)``, then ``view.run(input)``. ``prompts``:
+    the prompt lab's versions to restore, or a JSON file to keep them in (see
+    :class:`ChainView`)."""
+    view = (ChainView(trace=obj, chain=chain, prompts=prompts) if isinstance(obj, Trace)
+            else ChainView(obj, prompts=prompts))
     try:
         from IPython import get_ipython
     except ImportError:

@@ -195,3 +195,14 @@ def test_unknown_node_ids_and_names_are_errors_that_list_the_known_ones() -> Non
         book.select("joke/0", "long")
     with pytest.raises(TemplateError, match="1 templated message"):
         book.edit("joke/0", ("a", "b"))
+
+
+def test_chainviz_show_takes_the_prompts_file_too(recorded: Recorder, tmp_path: Path) -> None:
+    import chainviz
+
+    path = tmp_path / "lab.json"
+    path.write_text(json.dumps({"joke/0": {"current": "v2", "alternatives": {
+        "v2": "a pun about {topic}"}}}))
+    view = chainviz.show(joke_chain(), prompts=path)
+    assert view.prompts["joke/0"]["current"] == "v2"
+    assert prompt_text(view.chain, "joke/0", {"topic": "owls"}) == "Human: a pun about owls"
