@@ -67,9 +67,11 @@ def batch_as_completed(
 
     def worker() -> None:
         for index in claim:
+            # Run what was claimed, even once cancelled (it ends at once): an index taken
+            # and dropped would leave the batch waiting for it forever.
+            finished.put(run_item(index))
             if batch_token.cancelled:
                 return
-            finished.put(run_item(index))
 
     def scout() -> None:
         # Items start on this thread, so a batch of cheap items costs what a loop

@@ -4,6 +4,7 @@ be stopped, and what had finished keeps its output."""
 from __future__ import annotations
 
 import concurrent.futures as cf
+import threading
 import time
 from collections.abc import Iterator
 
@@ -100,3 +101,22 @@ def test_a_token_never_cancelled_changes_nothing_in_other_processes() -> None:
         seen = list(RunnableLambda(steps.double).batch_records(
             list(range(5)), executor=pool, chunk_size=2, cancel_token=CancelToken()))
     assert sorted(r.output for r in seen) == [0, 2, 4, 6, 8]
+
+
+def test_a_local_batch_stopped_while_threads_claim_items_loses_none() -> None:
+    """Regression: a pool thread that claimed an item after the stop dropped it, and the
+    batch waited for it forever."""
+    def run(token: CancelToken, out: list[object]) -> None:
+        out.extend(steps.Nap().batch(
+            [LONG] * 40, {"max_concurrency": 4}, cancel_token=token, return_exceptions=True))
+
+    for _ in range(5):
+        token = CancelToken()
+        out: list[object] = []
+        runner = threading.Thread(target=run, args=(token, out), daemon=True)
+        runner.start()
+        time.sleep(0.1)  # the scout has fanned out: threads are waiting on items
+        token.cancel("stopped by the test")
+        runner.join(10)
+        assert not runner.is_alive()
+        assert len(out) == 40 and all(isinstance(o, RunCancelled) for o in out)
