@@ -1,8 +1,8 @@
-"""The notebook views: ``chainviz.show(chain)`` and :class:`ChainView`.
+"""The notebook views: ``chainviz.show(chain)``, :class:`ChainView` and :class:`BatchView`.
 
-``ChainView`` and ``show`` need ``ipywidgets`` and ``anywidget``
-(``pip install 'chainviz[widgets]'``); they are loaded on first use, so the pure
-parts (:mod:`~chainviz.widgets.state`, :mod:`~chainviz.widgets.throttle`,
+The views need ``ipywidgets`` and ``anywidget`` (``pip install 'chainviz[widgets]'``);
+they are loaded on first use, so the pure parts (:mod:`~chainviz.widgets.state`,
+:mod:`~chainviz.widgets.batch_state`, :mod:`~chainviz.widgets.throttle`,
 :mod:`~chainviz.widgets.runner`) import without them.
 """
 
@@ -11,9 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chainviz.widgets.batchview import BatchView
     from chainviz.widgets.chainview import ChainView, LiveView, show
 
-__all__ = ["ChainView", "LiveView", "show"]
+__all__ = ["BatchView", "ChainView", "LiveView", "show"]
+
+_MODULES = {"BatchView": "batchview"}
 
 
 def __getattr__(name: str) -> Any:
@@ -22,9 +25,10 @@ def __getattr__(name: str) -> Any:
 
         require_extra("ipywidgets", extra="widgets", purpose="The notebook view")
         require_extra("anywidget", extra="widgets", purpose="The notebook view")
-        from chainviz.widgets import chainview
+        import importlib
 
-        value = getattr(chainview, name)
+        module = importlib.import_module(f"chainviz.widgets.{_MODULES.get(name, 'chainview')}")
+        value = getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'chainviz.widgets' has no attribute {name!r}")
