@@ -1,9 +1,10 @@
 """The prompt lab in JupyterLab, in Chromium: what a person does and sees.
 
-* the lab is folded under the live view until opened; typing into a prompt's text area (keys that are notebook shortcuts included: a, b,
-  dd, m, y) edits the prompt and nothing else; a broken template is flagged as it is
-  typed and Run refuses it; saved as an alternative, the edit is what the next Run
-  uses; comparing the two runs shows both versions with a word diff;
+* the lab is folded under the live view until opened; typing into a prompt's text
+  area (keys that are notebook shortcuts included: a, b, dd, m, y) edits the prompt
+  and nothing else; a broken template is flagged as it is typed and Run refuses it;
+  saved as an alternative, the edit is what the next Run uses; comparing the two runs
+  shows both versions with a word diff;
 * markup in a prompt, an alternative's name, an input and an output shows as text and
   runs nothing (no ``$…$`` typeset either).
 
@@ -41,13 +42,17 @@ view
 # dd deletes one, m makes it markdown, y code.
 EDIT = "write a 2-line poem about {topic}, by a muddy bay"
 JOKE = ".cv-prompt-0"
-TALL = {"width": 1280, "height": 2000}
 
 NOTEBOOK_SHAPE = """() => {
   const nb = window.__cv.nb();
   return {cells: nb.widgets.map((w) => w.model.type), source: nb.widgets.map(
     (w) => w.model.sharedModel.getSource())};
 }"""
+
+
+def tall(lab: Lab) -> None:
+    """Room for the whole view in one screenshot (this tab only)."""
+    lab.page.set_viewport_size({"width": 1280, "height": 2000})
 
 
 def run_and_wait(lab: Lab, number: int) -> None:
@@ -73,7 +78,7 @@ def type_into(lab: Lab, selector: str, text: str) -> None:
 
 
 def test_an_edited_prompt_runs_next_and_the_comparison_shows_both_versions(lab: Lab) -> None:
-    lab.page.set_viewport_size(TALL)  # room for the whole lab in one screenshot
+    tall(lab)
     lab.open_notebook([SETUP])
     lab.run_all()
     lab.wait_cell_done(0)
@@ -173,7 +178,7 @@ print(len(comparison.columns))
 
 
 def test_hostile_text_in_prompts_names_inputs_and_outputs_is_shown_not_run(lab: Lab) -> None:
-    lab.page.set_viewport_size(TALL)
+    tall(lab)
     lab.open_notebook([HOSTILE, COMPARE])
     lab.run_all()
     lab.wait_cell_done(1)

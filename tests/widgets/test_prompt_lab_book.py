@@ -206,3 +206,24 @@ def test_chainviz_show_takes_the_prompts_file_too(recorded: Recorder, tmp_path: 
     view = chainviz.show(joke_chain(), prompts=path)
     assert view.prompts["joke/0"]["current"] == "v2"
     assert prompt_text(view.chain, "joke/0", {"topic": "owls"}) == "Human: a pun about owls"
+
+
+def test_a_chat_prompt_with_several_messages_round_trips_as_a_list_per_version(
+    recorded: Recorder,
+) -> None:
+    from chainviz.prompts import MessagesPlaceholder
+
+    prompt = ChatPromptTemplate.from_messages([
+        ("system", "You are {persona}."), MessagesPlaceholder("history", optional=True),
+        ("human", "{question}")])
+    view = ChainView(prompt | MODEL)
+    assert view.lab is not None and view.book is not None
+    system, human = view.lab.editors["0"].texts
+    assert (system.description, human.description) == ("system", "human")
+    human.value = "Briefly: {question}"
+    view.book.save("0", "brief")
+    data = json.loads(json.dumps(view.prompts))
+    assert data["0"]["alternatives"]["brief"] == ["You are {persona}.", "Briefly: {question}"]
+    again = ChainView(prompt | MODEL, prompts=data)
+    text = prompt_text(again.chain, "0", {"persona": "a bear", "question": "why?"})
+    assert text == "System: You are a bear.\nHuman: Briefly: why?"

@@ -101,9 +101,10 @@ class PromptEditor:
         self._syncing = True
         try:
             options = list(state.alternatives)
-            if list(self.version.options) != options:
-                self.version.options = options
-            self.version.value = state.current
+            with self.version.hold_sync():  # options and choice in one message
+                if list(self.version.options) != options:
+                    self.version.options = options
+                self.version.value = state.current
             for area, text in zip(self.texts, state.texts()):
                 if area.value != text:
                     area.value = text
