@@ -441,7 +441,11 @@ class Runnable(Generic[In, Out]):
         clone = copy.copy(self)
         for key, value in changes.items():
             setattr(clone, key, value)
+        clone._refresh()
         return clone
+
+    def _refresh(self) -> None:
+        """Recompute what a runnable derives from its fields (after :meth:`with_replaced`)."""
 
     # -------------------------------------------------------------- introspection
 

@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 
 from chainviz.errors import ConfigError
 
-__all__ = ["KNOWN_KEYS", "RunnableConfig", "merge_configs", "validate_config"]
+__all__ = ["KNOWN_KEYS", "RunnableConfig", "apply_bound_config", "merge_configs", "validate_config"]
 
 
 class RunnableConfig(TypedDict, total=False):
@@ -87,4 +87,20 @@ def merge_configs(base: RunnableConfig, extra: RunnableConfig) -> RunnableConfig
             merged[key] = {**base.get(key, {}), **value}  # type: ignore[dict-item]
         else:
             merged[key] = value
+    return merged  # type: ignore[return-value]
+
+
+def apply_bound_config(bound: RunnableConfig, caller: RunnableConfig) -> RunnableConfig:
+    """The config a bound step runs with: as in LangChain, the caller's values win over
+    the bound ones (metadata and configurable key by key); tags and callbacks add up,
+    the caller's first."""
+    if not bound:
+        return caller
+    merged: dict[str, Any] = {**bound, **caller}
+    for key in ("tags", "callbacks"):
+        if key in bound or key in caller:
+            merged[key] = [*caller.get(key, ()), *bound.get(key, ())]
+    for key in ("metadata", "configurable"):
+        if key in bound or key in caller:
+            merged[key] = {**bound.get(key, {}), **caller.get(key, {})}  # type: ignore[dict-item]
     return merged  # type: ignore[return-value]

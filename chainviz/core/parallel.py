@@ -30,18 +30,13 @@ class RunnableParallel(Runnable[Any, dict[str, Any]]):
     def __init__(
         self, steps__: Mapping[str, Any] | None = None, /, **kwargs: Any
     ) -> None:
-        merged = {**(steps__ or {}), **kwargs}
-        branches: dict[str, Runnable[Any, Any]] = {}
-        for key, value in merged.items():
-            if not isinstance(key, str) or not key:
-                raise CompositionError(
-                    f"Parallel branch keys must be non-empty strings (a key is part of its "
-                    f"branch's node id), but {key!r} ({type(key).__name__}) was given."
-                )
-            branches[key] = coerce_to_runnable(value, where=f"parallel branch {key!r}")
-        self.steps__ = branches
-        self._branches = [(escape_key(k), k, r) for k, r in branches.items()]
+        self.steps__ = _checked_branches({**(steps__ or {}), **kwargs})
         self.name = None
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.steps__ = _checked_branches(self.steps__)
+        self._branches = [(escape_key(k), k, r) for k, r in self.steps__.items()]
 
     @property
     def branches(self) -> dict[str, Runnable[Any, Any]]:
@@ -77,3 +72,15 @@ class RunnableParallel(Runnable[Any, dict[str, Any]]):
 
 
 RunnableMap = RunnableParallel
+
+
+def _checked_branches(branches: Mapping[Any, Any]) -> dict[str, Runnable[Any, Any]]:
+    checked: dict[str, Runnable[Any, Any]] = {}
+    for key, value in branches.items():
+        if not isinstance(key, str) or not key:
+            raise CompositionError(
+                f"Parallel branch keys must be non-empty strings (a key is part of its "
+                f"branch's node id), but {key!r} ({type(key).__name__}) was given."
+            )
+        checked[key] = coerce_to_runnable(value, where=f"parallel branch {key!r}")
+    return checked

@@ -36,7 +36,15 @@ class RunnableSequence(Runnable[Any, Any]):
             )
         self.steps: list[Runnable[Any, Any]] = flat
         self.name = name
-        self._parts = [str(i) for i in range(len(flat))]
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.steps = [coerce_to_runnable(s, where="a sequence") for s in self.steps]
+        if len(self.steps) < 2:
+            raise CompositionError(
+                f"A sequence needs at least 2 steps, but {len(self.steps)} was given."
+            )
+        self._parts = [str(i) for i in range(len(self.steps))]
 
     @property
     def first(self) -> Runnable[Any, Any]:

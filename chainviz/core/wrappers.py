@@ -12,7 +12,7 @@ from chainviz.core import execute as ex
 from chainviz.core import streaming
 from chainviz.core.base import Runnable
 from chainviz.core.coerce import coerce_to_runnable
-from chainviz.core.config import RunnableConfig, merge_configs
+from chainviz.core.config import RunnableConfig, apply_bound_config, merge_configs
 from chainviz.core.run import Step, as_sinks
 from chainviz.errors import CompositionError, ConfigError
 
@@ -59,7 +59,8 @@ class RunnableBinding(_Wrapper):
         self.kwargs: dict[str, Any] = dict(kwargs or {})
 
     def _inner(self, step: Step) -> Step:
-        config = merge_configs(step.config, self.config)
+        # As in LangChain, what the caller passes wins over what was bound.
+        config = apply_bound_config(self.config, step.config)
         extra_sinks = as_sinks(self.config.get("callbacks"))
         return step.child(
             None,

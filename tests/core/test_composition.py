@@ -225,3 +225,25 @@ def test_a_failing_branch_ends_the_stream_with_its_error(mode: str) -> None:
 def test_branch_keys_must_be_non_empty_strings(key: Any) -> None:
     with pytest.raises(CompositionError, match="non-empty strings"):
         RunnableParallel({key: RunnableLambda(str)})
+
+
+def test_with_replaced_rebuilds_what_composites_derive(mode: str) -> None:
+    parallel = RunnableParallel(a=RunnableLambda(str))
+    swapped = parallel.with_replaced(steps__={"b": RunnableLambda(len)})
+    assert run_mode(mode, swapped, "xyz") == {"b": 3}
+    assert run_mode(mode, parallel, "xyz") == {"a": "xyz"}
+    sequence = RunnableLambda(str) | RunnableLambda(len)
+    longer = sequence.with_replaced(steps=[*sequence.steps, RunnableLambda(lambda n: n * 10)])
+    assert run_mode(mode, longer, 123) == 30
+
+
+def test_the_caller_config_wins_over_bound_config(mode: str) -> None:
+    seen: dict[str, Any] = {}
+
+    def look(x: Any, config: Any) -> Any:
+        seen.update(config["configurable"])
+        return x
+
+    bound = RunnableLambda(look).with_config(configurable={"k": "bound", "only_bound": 1})
+    run_mode(mode, bound, 1, {"configurable": {"k": "caller"}})
+    assert seen == {"k": "caller", "only_bound": 1}
