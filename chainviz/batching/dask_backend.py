@@ -57,11 +57,14 @@ def run_on_dask(
             retries=1,
         )
         futures[future.key] = (future, indices)
-    # Stop: cancel every chunk; Dask drops queued ones and forgets running ones (a running
-    # task is not interrupted on its worker, its result is thrown away).
+    # Stop: cancel every chunk not finished; Dask drops queued ones and forgets running
+    # ones (a running task is not interrupted on its worker, its result is thrown away).
+    # Finished chunks keep their results.
     remove: Callable[[], None] = lambda: None  # noqa: E731
     if cancel_token is not None:
-        remove = cancel_token.on_cancel(lambda: client.cancel([f for f, _ in futures.values()]))
+        remove = cancel_token.on_cancel(
+            lambda: client.cancel([f for f, _ in futures.values() if not f.done()])
+        )
     try:
         for future, result in distributed.as_completed(
             [f for f, _ in futures.values()], with_results=True, raise_errors=False

@@ -91,13 +91,28 @@ class _Feed:
         if event.parent_run_id is None and event.type == "start":
             self.push("start", event.trace_id)
 
-    def on_item(self, event: tuple[float, Any]) -> None:
-        """A Dask worker finished an item (``subscribe_topic`` handler)."""
-        self.push("item", event[1])
 
-    def on_chunk(self, event: tuple[float, Any]) -> None:
-        """A Dask worker started a chunk."""
-        self.push("chunk", event[1])
+
+class _TopicHandler:
+    """A ``Client.subscribe_topic`` handler pushing ``(kind, message)`` onto the feed.
+
+    ``unsubscribe_topic`` stops the scheduler sending, but the client keeps the handler,
+    so :meth:`close` lets go of the view (and ignores any event still on its way).
+    """
+
+    __slots__ = ("kind", "push")
+
+    def __init__(self, push: Callable[[str, Any], None], kind: str) -> None:
+        self.push: Callable[[str, Any], None] | None = push
+        self.kind = kind
+
+    def __call__(self, event: tuple[float, Any]) -> None:
+        push = self.push
+        if push is not None:
+            push(self.kind, event[1])
+
+    def close(self) -> None:
+        self.push = None
 
 
 class _BatchJob:
@@ -260,11 +275,11 @@ class BatchView(widgets.VBox):  # type: ignore[misc]
         return with_sink(self.config)
 
     def _drive(self, sink: RunnableConfig, token: CancelToken) -> list[Any]:
-        client = self.executor if self._dask else None
-        topic = f"chainviz-batch-{uuid.uuid4().hex}" if client is not None else None
-        if client is not None and topic is not None:
-            client.subscribe_topic(topic, self._feed.on_item)
-            client.subscribe_topic(started_topic(topic), self._feed.on_chunk)
+        topic: str | None = None
+        unsubscribe: Callable[[], None] = lambda: None  # noqa: E731
+        if self._dask:
+            topic = f"chainviz-batch-{uuid.uuid4().hex}"
+            unsubscribe = self._subscribe(self.executor, topic)
         records = self.chain.batch_records(
             self.inputs, self._configs(sink), executor=self.executor,
             chunk_size=self.chunk_size, topic=topic, cancel_token=token,
@@ -283,12 +298,24 @@ class BatchView(widgets.VBox):  # type: ignore[misc]
             close = getattr(records, "close", None)  # a generator: its chunks are cancelled
             if close is not None:
                 close()
-            if client is not None and topic is not None:
-                client.unsubscribe_topic(topic)
-                client.unsubscribe_topic(started_topic(topic))
+            unsubscribe()
         if self._failure is not None:
             raise self._failure
         return self.results
+
+    def _subscribe(self, client: Any, topic: str) -> Callable[[], None]:
+        """Hear the workers' announcements of finished items and started chunks."""
+        handlers = {topic: _TopicHandler(self._feed.push, "item"),
+                    started_topic(topic): _TopicHandler(self._feed.push, "chunk")}
+        for name, handler in handlers.items():
+            client.subscribe_topic(name, handler)
+
+        def unsubscribe() -> None:
+            for name, handler in handlers.items():
+                handler.close()
+                client.unsubscribe_topic(name)
+
+        return unsubscribe
 
     def _end(self, outcome: Outcome) -> None:
         self._timer.stop(flush=False)
