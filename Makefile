@@ -56,7 +56,10 @@ lint: venv
 # JupyterLab refuses to run as root unless told to; CI and containers are root.
 # Given a file, JupyterLab would serve only the file's folder: root_dir keeps
 # the whole repository browsable (and URLs like /lab/tree/notebooks/...).
+# The notebooks are stored with their outputs; JupyterLab shows the pictures and
+# the saved views only in notebooks this user trusts, so trust the shipped ones.
 demo: $(VENV)/.stamp-all
+	$(VENV)/bin/jupyter trust notebooks/*.ipynb
 	@if [ "$$(id -u)" = 0 ]; then set -- --allow-root; else set --; fi; \
 	set -- --ServerApp.root_dir=. "$$@"; \
 	echo "$(VENV)/bin/jupyter lab $(NOTEBOOK) $$* $(DEMO_ARGS)"; \
