@@ -47,7 +47,7 @@ class Counters {
     const specs = [
       ["done", "done"], ["failed", "failed"], ["cancelled", "stopped"],
       ["in_flight", "in flight"], ["pending", "pending"],
-      ["rate_window", "items/s now"], ["rate_overall", "items/s overall"],
+      ["rate_window", "items/s, last 5 s"], ["rate_overall", "items/s overall"],
       ["elapsed_s", "elapsed"], ["workers", "worker processes"],
     ];
     for (const [key, name] of specs) {
@@ -68,10 +68,11 @@ class Counters {
       else text = count(snap[key]);
       setText(value, text);
       cell.dataset.value = snap[key] === null || snap[key] === undefined ? "" : String(snap[key]);
-      if (key === "rate_window") cell.title = `over the last ${snap.window_s || 0} s`;
     }
+    const windowName = this.cells.get("rate_window").cell.querySelector(".cvb-count-name");
+    setText(windowName, `items/s, last ${snap.window_s || 0} s`);
     this.cells.get("in_flight").cell.hidden = snap.in_flight === null;
-    this.cells.get("workers").cell.hidden = !snap.workers;
+    this.cells.get("workers").cell.hidden = !(snap.workers > 1);
   }
 }
 
@@ -108,7 +109,9 @@ function drawSteps(table, steps) {
   }
   table.hidden = false;
   const head = h("tr");
-  for (const name of ["step", "items", "p50", "p95", "max", ""]) head.appendChild(h("th", "", name));
+  for (const name of ["step", "items", "p50", "p95", "max", "p50 → p95"]) {
+    head.appendChild(h("th", "", name));
+  }
   const thead = h("thead");
   thead.appendChild(head);
   const body = h("tbody");
