@@ -118,10 +118,9 @@ timings"""),
 ## Keeping the versions
 
 `view.prompts` is plain data: save it as JSON and give it back to a new view,
-`ChainView(chain, prompts=data)`. Or give the view a file name,
-`ChainView(chain, prompts="prompts.json")` (`from chainviz.widgets import ChainView`):
-it reads the file and writes it after every change, so nothing typed is lost when a
-cell re-runs or the kernel restarts."""),
+`chainviz.show(chain, prompts=data)`. Or give the view a file name,
+`chainviz.show(chain, prompts="prompts.json")`: it reads the file and writes it after
+every change, so nothing typed is lost when a cell re-runs or the kernel restarts."""),
     ("code", """\
 import json
 from pathlib import Path
