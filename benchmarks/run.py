@@ -473,6 +473,81 @@ def row_graph_svg(repeat: int) -> Row:
     return row
 
 
+def row_batch_blocking(repeat: int) -> Row:
+    import chainviz
+
+    n = 1000
+
+    def block(x: Any) -> Any:
+        time.sleep(0.01)
+        return x
+
+    chain = chainviz.RunnableLambda(block)
+    inputs = list(range(n))
+
+    def bare() -> None:
+        threads = [threading.Thread(target=block, args=(i,)) for i in inputs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    row = Row(
+        "batch of 1,000 through a 10 ms blocking step", "per batch", 1, target="efficiency ≥ 0.8"
+    )
+    row.medians, row.cpu = measure(
+        {"chainviz": lambda: chain.batch(inputs) and None, "bare threads": bare}, repeat, 1
+    )
+    wall = row.medians["chainviz"]
+    row.note = (
+        f"{n * 0.01:.0f} s of sequential work in {wall * 1e3:.0f} ms: {n * 0.01 / wall:.0f}× a loop; "
+        f"{row.medians['bare threads'] / wall:.1f}× faster than a thread per item"
+    )
+    return row
+
+
+def row_max_concurrency(repeat: int) -> Row:
+    import chainviz
+
+    n, k = 12, 4
+
+    def block(x: Any) -> Any:
+        time.sleep(0.1)
+        return x
+
+    async def wait(x: Any) -> Any:
+        await asyncio.sleep(0.1)
+        return x
+
+    flat = chainviz.RunnableParallel({f"b{i}": chainviz.RunnableLambda(block) for i in range(n)})
+    nested = chainviz.RunnableParallel(
+        {
+            f"g{g}": chainviz.RunnableParallel(
+                {f"b{i}": chainviz.RunnableLambda(block) for i in range(n // 3)}
+            )
+            for g in range(3)
+        }
+    )
+    aflat = chainviz.RunnableParallel({f"b{i}": chainviz.RunnableLambda(wait) for i in range(n)})
+    limit = {"max_concurrency": k}
+    row = Row(
+        f"max_concurrency={k}, {n} × 0.1 s",
+        "per run",
+        1,
+        target=f"the limit holds: wall ≈ ceil({n}/{k}) × 0.1 s = {((n + k - 1) // k) * 0.1:.1f} s",
+    )
+    row.medians, row.cpu = measure(
+        {
+            "chainviz": lambda: flat.invoke(1, limit) and None,
+            "chainviz nested": lambda: nested.invoke(1, limit) and None,
+            "chainviz async": lambda: asyncio.run(aflat.ainvoke(1, limit)) and None,
+        },
+        repeat,
+        1,
+    )
+    return row
+
+
 def rows(quick: bool) -> dict[str, Callable[[], Row]]:
     r = 3 if quick else 7
     return {
@@ -489,6 +564,8 @@ def rows(quick: bool) -> dict[str, Callable[[], Row]]:
         "aparallel10000": lambda: row_async_parallel(10_000, 3),
         "zero_work": lambda: row_zero_work_parallel(r),
         "batch": lambda: row_batch(r),
+        "batch_blocking": lambda: row_batch_blocking(3),
+        "max_concurrency": lambda: row_max_concurrency(3),
         "stream": lambda: row_stream(r),
         "astream": lambda: row_astream(r),
         "recorder": lambda: row_recorder(r),
