@@ -500,7 +500,8 @@ def row_batch_blocking(repeat: int) -> Row:
     )
     wall = row.medians["chainviz"]
     row.note = (
-        f"{n * 0.01:.0f} s of sequential work in {wall * 1e3:.0f} ms: {n * 0.01 / wall:.0f}× a loop; "
+        f"{n * 0.01:.0f} s of sequential work in {wall * 1e3:.0f} ms: "
+        f"{n * 0.01 / wall:.0f}× a loop; "
         f"{row.medians['bare threads'] / wall:.1f}× faster than a thread per item"
     )
     return row
