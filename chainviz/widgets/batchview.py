@@ -2,8 +2,9 @@
 
 The view is thin (DESIGN decision 7). A batch runs through
 :meth:`~chainviz.core.base.Runnable.batch_records`; what it learns on the way is pushed
-onto one queue, each push stamped with the view's clock and marking the
-:class:`~chainviz.widgets.throttle.Throttle` dirty — nothing else:
+onto one queue (a :class:`~chainviz.widgets.batch_feed.BatchFeed`), each push stamped
+with the view's clock and marking the :class:`~chainviz.widgets.throttle.Throttle`
+dirty — nothing else:
 
 * each item's :class:`~chainviz.batching.ItemRecord`, as the batch yields it (item by
   item for ``executor=None``; chunk by chunk from an executor);
@@ -31,7 +32,6 @@ Every item that did not finish is in :attr:`BatchView.results` as a
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures as cf
 import threading
 import time
@@ -46,12 +46,12 @@ import traitlets
 
 from chainviz.batching import ItemRecord
 from chainviz.batching.run import is_dask_client
-from chainviz.batching.worker import started_topic
 from chainviz.core.base import Runnable
 from chainviz.core.cancel import CancelToken
 from chainviz.core.coerce import coerce_to_runnable
 from chainviz.core.config import RunnableConfig
 from chainviz.errors import ChainvizError, ConfigError, RunCancelled
+from chainviz.widgets.batch_feed import BatchFeed
 from chainviz.widgets.batch_picture import batch_svg, batch_text
 from chainviz.widgets.batch_state import DEFAULT_WINDOW, BatchState, BatchStatus, BatchSummary
 from chainviz.widgets.runner import Outcome, Runner
@@ -70,49 +70,6 @@ class BatchLive(anywidget.AnyWidget):
 
     #: The state to draw (see :meth:`BatchState.snapshot`), plus ``run``: the run's number.
     snapshot = traitlets.Dict().tag(sync=True)
-
-
-class _Feed:
-    """What the batch's threads call: stamp, append, mark. Cheap on purpose."""
-
-    __slots__ = ("clock", "mark", "queue")
-
-    def __init__(self, clock: Callable[[], float], mark: Callable[[], None]) -> None:
-        self.clock = clock
-        self.mark = mark
-        self.queue: collections.deque[tuple[float, str, Any]] = collections.deque()
-
-    def push(self, kind: str, value: Any) -> None:
-        self.queue.append((self.clock(), kind, value))
-        self.mark()
-
-    def on_event(self, event: Any) -> None:
-        """An event sink (local runs): the start of an item's root step."""
-        if event.parent_run_id is None and event.type == "start":
-            self.push("start", event.trace_id)
-
-
-
-class _TopicHandler:
-    """A ``Client.subscribe_topic`` handler pushing ``(kind, message)`` onto the feed.
-
-    ``unsubscribe_topic`` stops the scheduler sending, but the client keeps the handler,
-    so :meth:`close` lets go of the view (and ignores any event still on its way).
-    """
-
-    __slots__ = ("kind", "push")
-
-    def __init__(self, push: Callable[[str, Any], None], kind: str) -> None:
-        self.push: Callable[[str, Any], None] | None = push
-        self.kind = kind
-
-    def __call__(self, event: tuple[float, Any]) -> None:
-        push = self.push
-        if push is not None:
-            push(self.kind, event[1])
-
-    def close(self) -> None:
-        self.push = None
 
 
 class _BatchJob:
@@ -180,7 +137,7 @@ class BatchView(widgets.VBox):  # type: ignore[misc]
         self._throttle: Throttle[dict[str, Any]] = Throttle(
             self._render, self._publish, interval=interval, clock=clock
         )
-        self._feed = _Feed(clock, self._throttle.mark)
+        self._feed = BatchFeed(clock, self._throttle.mark)
         self._timer = RefreshTimer(self._throttle)
         self._runner = Runner(self._begin, self._end)
         self._job = _BatchJob(self._drive)
@@ -240,7 +197,7 @@ class BatchView(widgets.VBox):  # type: ignore[misc]
     def summary(self) -> BatchSummary | None:
         """Counts, wall time, throughput, step percentiles and errors (None before a run)."""
         with self._lock:
-            self._drain()
+            self._feed.drain_into(self._state)
             if self._state.status == "idle":
                 return None
             return self._state.summary(self._clock())
@@ -279,7 +236,7 @@ class BatchView(widgets.VBox):  # type: ignore[misc]
         unsubscribe: Callable[[], None] = lambda: None  # noqa: E731
         if self._dask:
             topic = f"chainviz-batch-{uuid.uuid4().hex}"
-            unsubscribe = self._subscribe(self.executor, topic)
+            unsubscribe = self._feed.subscribe(self.executor, topic)
         records = self.chain.batch_records(
             self.inputs, self._configs(sink), executor=self.executor,
             chunk_size=self.chunk_size, topic=topic, cancel_token=token,
@@ -303,20 +260,6 @@ class BatchView(widgets.VBox):  # type: ignore[misc]
             raise self._failure
         return self.results
 
-    def _subscribe(self, client: Any, topic: str) -> Callable[[], None]:
-        """Hear the workers' announcements of finished items and started chunks."""
-        handlers = {topic: _TopicHandler(self._feed.push, "item"),
-                    started_topic(topic): _TopicHandler(self._feed.push, "chunk")}
-        for name, handler in handlers.items():
-            client.subscribe_topic(name, handler)
-
-        def unsubscribe() -> None:
-            for name, handler in handlers.items():
-                handler.close()
-                client.unsubscribe_topic(name)
-
-        return unsubscribe
-
     def _end(self, outcome: Outcome) -> None:
         self._timer.stop(flush=False)
         status: BatchStatus
@@ -331,7 +274,7 @@ class BatchView(widgets.VBox):  # type: ignore[misc]
                "cancelled": f"the batch was {outcome.reason or 'stopped'}"}.get(status, "")
         now = self._clock()
         with self._lock:
-            self._drain()
+            self._feed.drain_into(self._state)
             for index in range(len(self.inputs)):
                 if index not in self._records:  # never lost: stopped before it came back
                     record = ItemRecord(index, error=RunCancelled(
@@ -345,22 +288,9 @@ class BatchView(widgets.VBox):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ rendering
 
-    def _drain(self) -> None:
-        queue, state = self._feed.queue, self._state
-        while queue:
-            at, kind, value = queue.popleft()
-            if kind == "record":
-                state.add_record(value, at)
-            elif kind == "item":
-                state.add_announcement(value, at)
-            elif kind == "chunk":
-                state.started(value.get("indices", ()))
-            elif kind == "start":
-                state.started_unindexed(value)
-
     def _render(self) -> dict[str, Any]:
         with self._lock:
-            self._drain()
+            self._feed.drain_into(self._state)
             snapshot = self._state.snapshot(self._clock())
         snapshot["run"] = self._run_number
         return snapshot

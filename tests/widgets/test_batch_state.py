@@ -8,6 +8,7 @@ import pytest
 
 from chainviz.batching import ItemRecord
 from chainviz.errors import RunCancelled, WorkerLost
+from chainviz.widgets.batch_feed import BatchFeed
 from chainviz.widgets.batch_state import (
     BatchState,
     outcome_of_announcement,
@@ -184,3 +185,41 @@ def test_idle_state_has_no_rates() -> None:
     assert snap["status"] == "idle" and snap["rate_window"] is None and snap["elapsed_s"] == 0
     with pytest.raises(ValueError, match="window"):
         BatchState(5, window=0)
+
+
+class FakeClient:
+    """What BatchFeed.subscribe uses of a Dask client."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, object] = {}
+        self.unsubscribed: list[str] = []
+
+    def subscribe_topic(self, topic: str, handler: object) -> None:
+        self.handlers[topic] = handler
+
+    def unsubscribe_topic(self, topic: str) -> None:
+        self.unsubscribed.append(topic)  # as Dask: the handler stays in the client
+
+
+def test_the_feed_folds_what_arrived_in_order_and_closed_handlers_drop_late_events() -> None:
+    now = [10.0]
+    marks: list[int] = []
+    feed = BatchFeed(lambda: now[0], lambda: marks.append(1))
+    client = FakeClient()
+    unsubscribe = feed.subscribe(client, "t")
+    assert set(client.handlers) == {"t", "t.started"}
+    client.handlers["t.started"]((0.0, {"indices": [0, 1], "worker": "h:1:t"}))  # type: ignore[operator]
+    now[0] = 11.0
+    client.handlers["t"]((0.0, announced(ok(0))))  # type: ignore[operator]
+    now[0] = 12.0
+    feed.push("record", ok(0))
+    state = BatchState(2, tracks_in_flight=True)
+    state.begin(10.0)
+    feed.drain_into(state)
+    assert not feed.queue and len(marks) == 3
+    assert (state.finished, state.in_flight) == (1, 1)
+    assert state.rates(12.0)[1] == pytest.approx(1 / 2)  # finished at 11.0, when announced
+    unsubscribe()
+    assert sorted(client.unsubscribed) == ["t", "t.started"]
+    client.handlers["t"]((0.0, announced(ok(1))))  # type: ignore[operator]
+    assert not feed.queue
