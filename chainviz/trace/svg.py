@@ -25,7 +25,7 @@ _QUOTES = {'"': "&quot;", "'": "&apos;"}
 STATUS_COLOURS = {
     "done": "#4c9a6a",
     "error": "#d0453f",
-    "cancelled": "#9e9e9e",
+    "cancelled": "#ef6c00",  # orange, as in the live view and the graph
     "running": "#4a7bd0",
 }
 
