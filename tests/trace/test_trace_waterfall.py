@@ -72,7 +72,7 @@ def test_statuses_have_their_own_colours() -> None:
     s.cancel(gone, 3 * MS)
     del busy
     fills = {rect.get("fill") for rect in _bars(s.trace().to_svg())}
-    assert {"#d0453f", "#9e9e9e", "#4a7bd0"} <= fills
+    assert {"#d0453f", "#ef6c00", "#4a7bd0"} <= fills
 
 
 def test_a_script_key_is_text_not_markup() -> None:
