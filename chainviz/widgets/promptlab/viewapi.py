@@ -27,7 +27,14 @@ NO_INPUT: Any = object()
 
 
 class PromptLabAPI:
-    """``chain``, ``prompts``, ``compare`` and ``compare_alternatives`` of a view."""
+    """``chain``, ``prompts``, ``compare`` and ``compare_alternatives`` of a view.
+
+    ``view.book`` (a :class:`~chainviz.widgets.promptlab.book.PromptBook`) is the Python
+    twin of the lab's buttons: ``book.edit(node_id, text)`` types a draft,
+    ``book.save(node_id, name)`` saves it as an alternative, ``book.select(node_id,
+    name)`` picks the version Run uses, and ``book.problems()`` lists what the checks
+    flag. The panel follows every change made there.
+    """
 
     _chain: Runnable[Any, Any] | None
     _versions: list[dict[str, PromptVersion] | None]
