@@ -8,8 +8,9 @@ so the batch pays a deque append per message:
 * ``record``: an :class:`~chainviz.batching.ItemRecord` the batch yielded;
 * ``item`` / ``chunk``: a Dask worker's announcement of a finished item or of a chunk
   it started (:meth:`BatchFeed.subscribe` hears them with ``Client.subscribe_topic``);
-* ``start``: the start of an item's root step, here or on a thread pool
-  (:meth:`BatchFeed.on_event`, an event sink), keyed by the run's trace id.
+* ``start`` / ``end``: the start and the end of an item's root step, here or on a
+  thread pool (:meth:`BatchFeed.on_event`, an event sink), keyed by the run's trace
+  id. Items are in flight between the two, whenever their records reach the batch.
 
 :meth:`BatchFeed.drain_into` folds the queue into the state, in arrival order, on the
 thread that draws. Needs no widget package.
@@ -42,9 +43,13 @@ class BatchFeed:
         self.mark()
 
     def on_event(self, event: Any) -> None:
-        """An event sink (local runs): the start of an item's root step."""
-        if event.parent_run_id is None and event.type == "start":
-            self.push("start", event.trace_id)
+        """An event sink (local runs): the start and the end of an item's root step."""
+        if event.parent_run_id is None:
+            kind = event.type
+            if kind == "start":
+                self.push("start", event.trace_id)
+            elif kind in ("end", "error", "cancel"):
+                self.push("end", event.trace_id)
 
     def drain_into(self, state: BatchState) -> None:
         queue = self.queue
@@ -58,6 +63,8 @@ class BatchFeed:
                 state.started(value.get("indices", ()))
             elif kind == "start":
                 state.started_unindexed(value)
+            elif kind == "end":
+                state.ended_unindexed(value)
 
     def subscribe(self, client: Any, topic: str) -> Callable[[], None]:
         """Hear a Dask batch's announcements on ``topic``; returns the unsubscriber."""

@@ -151,7 +151,8 @@ class BatchState:
     ``steps`` gives the known node ids in display order with their labels (from the
     chain's graph); durations of other ids are shown after them, labelled by id.
     ``tracks_in_flight`` says whether starts are reported (:meth:`started`,
-    :meth:`started_unindexed`); without, ``in_flight`` is ``None`` (unknown).
+    :meth:`started_unindexed` and :meth:`ended_unindexed`); without, ``in_flight`` is
+    ``None`` (unknown).
     """
 
     def __init__(
@@ -189,7 +190,6 @@ class BatchState:
             maxlen=self._keep_recent)
         self._running: set[int] = set()
         self._unindexed: set[Hashable] = set()
-        self._finished_unindexed = 0
         self._workers: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
@@ -204,7 +204,6 @@ class BatchState:
         self.t_end = now
         self._running.clear()
         self._unindexed.clear()
-        self._finished_unindexed = 0
 
     # ------------------------------------------------------------------ folding
 
@@ -213,9 +212,13 @@ class BatchState:
         self._running.update(i for i in indices if i not in self._entries)
 
     def started_unindexed(self, key: Hashable) -> None:
-        """An item began whose index is not known (a local run's root step); ``key`` tells
-        a retry of the same item apart from a new item."""
+        """An item began whose index is not known (a local run's root step, by its trace
+        id: a retry of the same item is the same key)."""
         self._unindexed.add(key)
+
+    def ended_unindexed(self, key: Hashable) -> None:
+        """That item's root step ended (its record may reach the batch later)."""
+        self._unindexed.discard(key)
 
     def add(self, outcome: ItemOutcome, now: float, *, final: bool) -> None:
         """Fold one finished item; ``final`` for its record, false for an announcement."""
@@ -230,10 +233,7 @@ class BatchState:
             self._remove(old.outcome)
         else:
             self._finish_times.append(now)
-            if outcome.index in self._running:
-                self._running.discard(outcome.index)
-            else:
-                self._finished_unindexed += 1
+            self._running.discard(outcome.index)
         self._entries[outcome.index] = _Entry(outcome, final)
         self._count(outcome)
 
@@ -302,7 +302,7 @@ class BatchState:
     def in_flight(self) -> int | None:
         if not self.tracks_in_flight:
             return None
-        return len(self._running) + max(0, len(self._unindexed) - self._finished_unindexed)
+        return len(self._running) + len(self._unindexed)
 
     def elapsed(self, now: float) -> float:
         if self.t0 is None:

@@ -112,14 +112,16 @@ def test_a_record_that_contradicts_an_announcement_replaces_it() -> None:
     assert snap["slowest"] == [{"index": 0, "seconds": 0.3, "status": "done", "worker": "h:1:t"}]
 
 
-def test_in_flight_of_a_local_run_counts_root_starts_once_per_item() -> None:
+def test_in_flight_of_a_local_run_counts_root_steps_started_and_not_ended() -> None:
     state = BatchState(4, tracks_in_flight=True)
     state.begin(0.0)
     for trace in (11, 12, 12, 13):  # 12 twice: a retry of the same item
         state.started_unindexed(trace)
     assert state.in_flight == 3
-    state.add_record(ok(2), 0.1)
+    state.ended_unindexed(12)  # ended; its record comes when the batch yields it
     assert state.in_flight == 2
+    state.add_record(ok(2), 0.1)
+    assert state.in_flight == 2 and state.finished == 1
     state.finish("done", 0.2)
     assert state.in_flight == 0
 
