@@ -56,8 +56,8 @@ def counts_line(snap: Mapping[str, Any]) -> str:
     if snap.get("status") == "running" and snap.get("rate_window") is not None:
         parts.append(f"{format_rate(snap['rate_window'])} over the last "
                      f"{float(snap.get('window_s') or 0):g} s")
-    if snap.get("workers"):
-        parts.append(f"{int(snap['workers'])} worker process(es)")
+    if int(snap.get("workers") or 0) > 1:
+        parts.append(f"{int(snap['workers'])} worker processes")
     return " · ".join(parts)
 
 

@@ -33,13 +33,13 @@ def check(item):
         raise ValueError({PAYLOAD!r} + " cannot take " + item["topic"])
     return item
 
-model = SimulatedChatModel(latency_scale=0.15)
+model = SimulatedChatModel(latency_scale=0.2)
 chain = RunnableLambda(check, name="check") | {{
     "joke": ChatPromptTemplate.from_template("tell me a joke about {{topic}}") | model
             | StrOutputParser(),
     "length": RunnableLambda(lambda item: len(item["topic"]), name="length"),
 }}
-topics = [f"topic {{i}}" for i in range(240)]
+topics = [f"topic {{i}}" for i in range(360)]
 """
 
 PROBE = """() => {
@@ -80,8 +80,10 @@ def test_counters_move_while_the_cell_runs_and_the_final_state_adds_up(lab: Lab)
     for sample in lab.iter_samples(2, lambda: probe(lab), interval=0.15):
         samples.append(sample)
         value = sample.value
+        running_so_far = sum(1 for s in samples if s.running and s.value
+                             and s.value["status"] == "running")
         if (not shot_taken and sample.running and value and value["status"] == "running"
-                and value["finished"] > 60):
+                and running_so_far >= 3 and value["finished"] > 60):
             lab.screenshot("batch-view-running", ".cv-batchview")
             shot_taken = True
     running = [s.value for s in samples
@@ -99,18 +101,18 @@ def test_counters_move_while_the_cell_runs_and_the_final_state_adds_up(lab: Lab)
     assert markers["end"] > markers["start"]
     lab.wait_selector('.cvb-root[data-status="done"]')
     final = probe(lab)
-    assert final is not None and final["finished"] == 240
-    assert (final["done"], final["failed"]) == ("216", "24")
+    assert final is not None and final["finished"] == 360
+    assert (final["done"], final["failed"]) == ("324", "36")
     assert final["steps"] >= 5  # whole chain, check, the parallel, its branches, …
     errors = lab.locator(".cvb-errors").first.inner_text()
-    assert "ValueError ×24" in errors and PAYLOAD in errors
+    assert "ValueError ×36" in errors and PAYLOAD in errors
     assert lab.page.evaluate("() => window.cvPwned === undefined")
     assert lab.locator(".cvb-root img").count() == 0
     out = lab.execute(
         "print(len(results), view.summary.done, view.summary.failed, "
         "type(results[7]).__name__, results[0]['length'])"
     )
-    assert out.split() == ["240", "216", "24", "ValueError", "7"]
+    assert out.split() == ["360", "324", "36", "ValueError", "7"]
     assert not lab.external_requests
     assert lab.cell_error(2) is None
     lab.screenshot("batch-view-done", ".cv-batchview")
