@@ -61,7 +61,8 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 20.0) -> 
 
 
 def test_a_retrieval_chain_ships_its_faiss_store_once_per_worker(client: Any) -> None:
-    pytest.importorskip("faiss")
+    if os.environ.get("CHAINVIZ_REQUIRE_DASK") != "1":  # CI: a missing faiss fails here
+        pytest.importorskip("faiss", reason="pip install 'chainviz[retrieval]'")
     from chainviz.models import SimulatedChatModel
     from chainviz.parsers import StrOutputParser
     from chainviz.prompts import ChatPromptTemplate
