@@ -48,12 +48,12 @@ class ThreadPool:
             if self._idle >= len(self._queue):
                 self._wakeup.notify()
                 return True
-            if self._threads < self.max_threads:
-                self._threads += 1
-                thread = threading.Thread(target=self._work, name="chainviz-worker", daemon=True)
-                thread.start()
-                return True
-            return False
+            if self._threads >= self.max_threads:
+                return False
+            self._threads += 1
+        # Started outside the lock: a new thread's first act is to take it.
+        threading.Thread(target=self._work, name="chainviz-worker", daemon=True).start()
+        return True
 
     def _work(self) -> None:
         while True:
