@@ -21,33 +21,9 @@ from chainviz import CancelToken, RunnableLambda, RunnableParallel
 from chainviz.batching.worker import started_topic
 from chainviz.errors import RunCancelled, WorkerLost
 from tests.batching import steps
-
-try:
-    import distributed
-except ImportError:  # pragma: no cover - exercised where the extra is missing
-    if os.environ.get("CHAINVIZ_REQUIRE_DASK") == "1":
-        raise
-    pytest.skip(
-        "Dask is not installed: pip install 'chainviz[dask]' (CHAINVIZ_REQUIRE_DASK=1 makes "
-        "this a failure)",
-        allow_module_level=True,
-    )
+from tests.batching.dask_support import distributed
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=2,
-        host="127.0.0.1",
-        dashboard_address=None,
-        processes=True,
-    )
-    with distributed.Client(cluster) as dask_client:
-        yield dask_client
-    cluster.close()
 
 
 def test_batch_on_a_local_cluster(client: Any) -> None:

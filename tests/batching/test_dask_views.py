@@ -13,41 +13,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from chainviz import RunnableLambda, RunnablePassthrough
 from chainviz.errors import RunCancelled
-from tests.batching import rag_steps, steps
+from tests.batching import dask_support, rag_steps, steps
 
-try:
-    import distributed
-except ImportError:  # pragma: no cover - exercised where the extra is missing
-    if os.environ.get("CHAINVIZ_REQUIRE_DASK") == "1":
-        raise
-    pytest.skip(
-        "Dask is not installed: pip install 'chainviz[dask]' (CHAINVIZ_REQUIRE_DASK=1 makes "
-        "this a failure)",
-        allow_module_level=True,
-    )
+assert dask_support.distributed  # the import skips this module where Dask is missing
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=2,
-        host="127.0.0.1",
-        dashboard_address=None,
-        processes=True,
-    )
-    with distributed.Client(cluster) as dask_client:
-        yield dask_client
-    cluster.close()
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
