@@ -54,6 +54,7 @@ from chainviz.errors import ChainvizError, ConfigError, RunCancelled
 from chainviz.widgets.batch_feed import BatchFeed
 from chainviz.widgets.batch_picture import batch_svg, batch_text
 from chainviz.widgets.batch_state import DEFAULT_WINDOW, BatchState, BatchStatus, BatchSummary
+from chainviz.widgets.displays import PictureDisplays
 from chainviz.widgets.runner import Outcome, Runner
 from chainviz.widgets.throttle import DEFAULT_INTERVAL, RefreshTimer, Throttle
 
@@ -82,7 +83,7 @@ class _BatchJob:
         return self._drive(config, cancel_token)
 
 
-class BatchView(widgets.VBox):  # type: ignore[misc]
+class BatchView(PictureDisplays, widgets.VBox):  # type: ignore[misc]
     """Run ``chain`` over ``inputs`` and watch it: ``view = BatchView(chain, inputs)``, show
     ``view``, then ``view.run()`` (blocking) or ``view.start()`` (background).
 
@@ -133,7 +134,7 @@ class BatchView(widgets.VBox):  # type: ignore[misc]
         self._run_number = 0
         self._failure: BaseException | None = None
         self._stop_asked = False
-        self._handles: list[Any] = []
+        self._init_displays()
         self._throttle: Throttle[dict[str, Any]] = Throttle(
             self._render, self._publish, interval=interval, clock=clock
         )
@@ -313,20 +314,7 @@ class BatchView(widgets.VBox):  # type: ignore[misc]
 
     def _ipython_display_(self) -> None:
         """Display the view with its picture, so that a saved notebook keeps the last state."""
-        from IPython.display import display
-
-        handle = display(  # type: ignore[no-untyped-call]
-            self._mimebundle(), raw=True, display_id=True
-        )
-        if handle is not None:
-            self._handles.append(handle)
-
-    def _update_displays(self) -> None:
-        if not self._handles:
-            return
-        bundle = self._mimebundle()
-        for handle in self._handles:
-            handle.update(bundle, raw=True)
+        self._display_with_picture()
 
     def __repr__(self) -> str:
         where = "here" if self.executor is None else type(self.executor).__name__

@@ -37,6 +37,7 @@ from chainviz.core.coerce import coerce_to_runnable
 from chainviz.core.config import RunnableConfig
 from chainviz.errors import ChainvizError
 from chainviz.trace import Recorder, Trace
+from chainviz.widgets.displays import PictureDisplays
 from chainviz.widgets.form import InputForm
 from chainviz.widgets.promptlab.book import PromptVersion
 from chainviz.widgets.promptlab.panel import PromptLab, open_book
@@ -85,7 +86,7 @@ class _Sink:
         self.mark()
 
 
-class ChainView(PromptLabAPI, widgets.VBox):  # type: ignore[misc]
+class ChainView(PictureDisplays, PromptLabAPI, widgets.VBox):  # type: ignore[misc]
     """Run a chain and watch it: ``view = ChainView(chain)``, then ``view.run(input)``.
 
     Give a :class:`~chainviz.trace.Trace` instead (``ChainView(trace=t)``, or
@@ -136,7 +137,7 @@ class ChainView(PromptLabAPI, widgets.VBox):  # type: ignore[misc]
         self._queue: collections.deque[ev.RunEvent] = collections.deque()
         self._recorder = Recorder()
         self._run_number = 0
-        self._handles: list[Any] = []
+        self._init_displays()
         self._shown_in: int | None = None
         self._throttle: Throttle[dict[str, Any]] = Throttle(
             self._render, self._publish, interval=interval, clock=clock
@@ -351,25 +352,13 @@ class ChainView(PromptLabAPI, widgets.VBox):  # type: ignore[misc]
         """Display the view (widget, picture and text) so that each run can update the
         picture a saved notebook keeps."""
         from IPython import get_ipython
-        from IPython.display import display
 
         shell = get_ipython()
         count = getattr(shell, "execution_count", None)
         if self._shown_in is not None and self._shown_in == count and _from_displayhook():
             self._shown_in = None
             return  # chainviz.show() displayed it in this cell already
-        handle = display(  # type: ignore[no-untyped-call]
-            self._mimebundle(), raw=True, display_id=True
-        )
-        if handle is not None:
-            self._handles.append(handle)
-
-    def _update_displays(self) -> None:
-        if not self._handles:
-            return
-        bundle = self._mimebundle()
-        for handle in self._handles:
-            handle.update(bundle, raw=True)
+        self._display_with_picture()
 
     def __repr__(self) -> str:
         what = self._chain.get_name() if self._chain is not None else "a saved trace"
