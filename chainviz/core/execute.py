@@ -11,8 +11,8 @@ Streaming lives in :mod:`chainviz.core.streaming`.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
+import types
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -348,6 +348,30 @@ async def drive_async(plan: Plan, step: Step) -> Any:
         plan.close()
 
 
+def _branch_awaitable(runnable: Runnable[Any, Any], input: Any, step: Step) -> Awaitable[Any]:
+    """What a branch task awaits: the branch's own coroutine when nothing wraps it.
+
+    Untraced leaf branches skip :func:`execute_async`'s frame (a task of ten thousand
+    branches pays it twice per branch, at start and at wake-up); their failure note
+    is added by the fanout instead (see :func:`_noted`).
+    """
+    if step.sinks or runnable.transparent or step.token.cancelled:
+        return execute_async(runnable, input, step)
+    return _body_async(runnable, input, step)
+
+
+def _as_task(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[Any]) -> asyncio.Future[Any]:
+    if type(awaitable) is types.CoroutineType:  # the common case, without ensure_future's checks
+        return loop.create_task(awaitable)
+    return asyncio.ensure_future(awaitable, loop=loop)
+
+
+def _noted(exc: BaseException, runnable: Runnable[Any, Any], step: Step) -> BaseException:
+    if not isinstance(exc, ABORTS):
+        note_failed_node(exc, step.node_id, runnable.kind)  # once: inner notes win
+    return exc
+
+
 async def _fanout_async(command: Fanout, step: Step) -> dict[str, Any]:
     branches = command.branches
     size = len(branches)
@@ -358,25 +382,28 @@ async def _fanout_async(command: Fanout, step: Step) -> dict[str, Any]:
         return {branches[0][1]: await execute_async(branches[0][2], command.input, steps[0])}
     loop = asyncio.get_running_loop()
     tasks = [
-        loop.create_task(execute_async(runnable, command.input, branch_step))
+        _as_task(loop, _branch_awaitable(runnable, command.input, branch_step))
         for (_, _, runnable), branch_step in zip(branches, steps)
     ]
-    failures: list[int] = []
+    failed: list[asyncio.Future[Any]] = []
     all_done: asyncio.Future[None] = loop.create_future()
     remaining = size
 
-    def on_done(index: int, task: asyncio.Task[Any]) -> None:
+    # One callback for every task (no partial per task): the failed task is found by
+    # identity afterwards, which happens once per run at most.
+    def on_done(task: asyncio.Future[Any]) -> None:
         nonlocal remaining
         remaining -= 1
-        if not task.cancelled() and task.exception() is not None and not failures:
-            failures.append(index)
-            if not all_done.done():
-                all_done.set_result(None)
-        elif remaining == 0 and not all_done.done():
+        if all_done.done():
+            return
+        if not task.cancelled() and task.exception() is not None:
+            failed.append(task)
+            all_done.set_result(None)
+        elif remaining == 0:
             all_done.set_result(None)
 
-    for index, task in enumerate(tasks):
-        task.add_done_callback(functools.partial(on_done, index))
+    for task in tasks:
+        task.add_done_callback(on_done)
     try:
         await all_done
     except BaseException:  # the caller was cancelled (Stop, Interrupt): cancel every branch
@@ -384,13 +411,13 @@ async def _fanout_async(command: Fanout, step: Step) -> dict[str, Any]:
             task.cancel()
             step.cancel_scope(token, "cancelled")
         raise
+    if not failed:
+        return {key: task.result() for (_, key, _), task in zip(branches, tasks)}
+    index = tasks.index(failed[0])
+    error = (index, _noted(failed[0].exception(), branches[index][2], steps[index]))  # type: ignore[arg-type]
     finished = [t.done() and not t.cancelled() and t.exception() is None for t in tasks]
     results = [t.result() if ok else None for t, ok in zip(tasks, finished)]
-    error = None
-    if failures:
-        index = failures[0]
-        error = (index, tasks[index].exception())
-        for task in tasks:
-            if not task.done():
-                task.cancel()
-    return fanout_result(command, step, steps, tokens, results, finished, error)  # type: ignore[arg-type]
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+    return fanout_result(command, step, steps, tokens, results, finished, error)

@@ -107,6 +107,49 @@ def test_first_failure_raises_original_exception_with_note(mode: str) -> None:
     assert not any(e.type == "end" and e.node_id == "slow" for e in events)
 
 
+@pytest.mark.parametrize("leaf", ["sync", "async"])
+def test_untraced_failure_keeps_note_outputs_and_stops_siblings(mode: str, leaf: str) -> None:
+    # Without a sink, branches take the core's fast path (no per-step events): the
+    # failure must still name its node, keep finished outputs and stop the slow sibling.
+    slow = Sleep(30)
+
+    def boom_sync(_: Any) -> None:
+        slow.started.wait(10)
+        raise KeyError("missing")
+
+    async def boom_async(_: Any) -> None:
+        while not slow.started.is_set():
+            await asyncio.sleep(0.001)
+        raise KeyError("missing")
+
+    async def joke_async(_: Any) -> str:
+        return "ha"
+
+    boom = boom_sync if leaf == "sync" else boom_async
+    joke = (lambda _: "ha") if leaf == "sync" else joke_async
+    chain = RunnableParallel(joke=RunnableLambda(joke), poem=RunnableLambda(boom), slow=slow)
+    with pytest.raises(KeyError) as info:
+        run_mode(mode, chain, 1)
+    assert failed_node_id(info.value) == "poem"
+    assert sum("poem" in note for note in info.value.__notes__) == 1
+    assert completed_outputs(info.value) == {"joke": "ha"}
+    assert slow.started.is_set()
+
+
+def test_untraced_nested_failure_is_noted_at_the_innermost_node(mode: str) -> None:
+    async def boom(_: Any) -> None:
+        raise ValueError("no")
+
+    chain = RunnableParallel(
+        outer=RunnableParallel(inner=RunnableLambda(str) | RunnableLambda(boom), ok=str),
+        other=RunnableLambda(str),
+    )
+    with pytest.raises(ValueError) as info:
+        run_mode(mode, chain, 1)
+    assert failed_node_id(info.value) == "outer/inner/1"
+    assert len([n for n in info.value.__notes__ if n.startswith("chainviz: raised")]) == 1
+
+
 def test_sibling_threads_stop_and_no_event_after_the_last(mode: str) -> None:
     events: list[RunEvent] = []
     release = threading.Event()
