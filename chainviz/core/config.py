@@ -9,7 +9,7 @@ is an error that lists the known ones (LangChain silently moves them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict
 
 from chainviz.errors import ConfigError
@@ -35,36 +35,67 @@ def validate_config(config: Mapping[str, Any] | None) -> RunnableConfig:
     """Check a config's keys and value types; return it as a :class:`RunnableConfig`."""
     if config is None:
         return {}
-    if not isinstance(config, Mapping):
+    # Every invoke passes here: a plain dict skips the (slow) abstract-class check, and
+    # only the keys present are looked at.
+    if type(config) is not dict and not isinstance(config, Mapping):
         raise ConfigError(
             f"A run config must be a dict, but a {type(config).__name__} was given. "
             f"Pass a dict with some of the keys {', '.join(KNOWN_KEYS)}."
         )
-    unknown = [key for key in config if key not in KNOWN_KEYS]
-    if unknown:
-        raise ConfigError(
-            f"Unknown config key(s) {', '.join(repr(k) for k in unknown)}. "
-            f"The known keys are: {', '.join(KNOWN_KEYS)}."
-        )
-    limit = config.get("max_concurrency")
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+    for key in config:
+        if key not in _KNOWN:
+            unknown = [key for key in config if key not in _KNOWN]
+            raise ConfigError(
+                f"Unknown config key(s) {', '.join(repr(k) for k in unknown)}. "
+                f"The known keys are: {', '.join(KNOWN_KEYS)}."
+            )
+        value = config[key]
+        if value is not None:
+            _CHECKS[key](value)
+    return config  # type: ignore[return-value]
+
+
+def _check_limit(limit: Any) -> None:
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise ConfigError(
             f"max_concurrency must be a positive int or None, but {limit!r} was given."
         )
-    callbacks = config.get("callbacks")
-    if callbacks is not None and not _is_sequence(callbacks):
+
+
+def _check_callbacks(callbacks: Any) -> None:
+    if not _is_sequence(callbacks):
         raise ConfigError(
             "callbacks must be a list of sinks (callables or objects with on_event), "
             f"but a {type(callbacks).__name__} was given. Wrap a single sink in a list."
         )
-    tags = config.get("tags")
-    if tags is not None and (isinstance(tags, str) or not _is_sequence(tags)):
+
+
+def _check_tags(tags: Any) -> None:
+    if isinstance(tags, str) or not _is_sequence(tags):
         raise ConfigError(f"tags must be a list of strings, but {tags!r} was given.")
-    for key in ("metadata", "configurable"):
-        value = config.get(key)
-        if value is not None and not isinstance(value, Mapping):
+
+
+def _check_mapping(key: str) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if not isinstance(value, Mapping):
             raise ConfigError(f"{key} must be a dict, but {type(value).__name__} was given.")
-    return config  # type: ignore[return-value]
+
+    return check
+
+
+def _check_nothing(value: Any) -> None:
+    pass
+
+
+_KNOWN = frozenset(KNOWN_KEYS)
+_CHECKS: dict[str, Callable[[Any], None]] = {
+    "callbacks": _check_callbacks,
+    "max_concurrency": _check_limit,
+    "tags": _check_tags,
+    "metadata": _check_mapping("metadata"),
+    "run_name": _check_nothing,
+    "configurable": _check_mapping("configurable"),
+}
 
 
 def _is_sequence(value: object) -> bool:

