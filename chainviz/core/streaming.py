@@ -185,7 +185,7 @@ class _BranchMerger:
     def __init__(self, command: Fanout, step: Step) -> None:
         self.command = command
         self.step = step
-        self.steps, self.tokens = fanout_steps(command, step)
+        self.steps, self.token = fanout_steps(command, step)
         size = len(command.branches)
         self.totals: list[Any] = [_MISSING] * size
         self.finished = [False] * size
@@ -196,7 +196,7 @@ class _BranchMerger:
         if error is not None:
             outputs = [None if t is _MISSING else t for t in self.totals]
             fanout_result(
-                self.command, self.step, self.steps, self.tokens, outputs, self.finished,
+                self.command, self.step, self.steps, self.token, outputs, self.finished,
                 (index, error),
             )
         if chunk is _BRANCH_DONE:
@@ -208,9 +208,8 @@ class _BranchMerger:
         return {self.command.branches[index][1]: chunk}
 
     def stop_unfinished(self) -> None:
-        for index, token in enumerate(self.tokens):
-            if not self.finished[index]:
-                self.step.cancel_scope(token, "the stream was stopped")
+        if not all(self.finished):
+            self.step.cancel_scope(self.token, "the stream was stopped")
 
 
 def fanout_stream_sync(command: Fanout, step: Step) -> Iterator[dict[str, Any]]:
