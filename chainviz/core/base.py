@@ -252,13 +252,24 @@ class Runnable(Generic[In, Out]):
     ) -> Iterator[tuple[int, Out | Exception]]:
         """Yield ``(index, output)`` as items finish; the first failure raises unless
         ``return_exceptions`` is true. ``max_concurrency`` limits items in flight."""
+        # Not a generator itself: a bad config raises here, at the call, and a local
+        # batch's items pass through one generator, not two (a batch of cheap items
+        # should cost what a loop of invoke calls costs).
         configs = per_item_configs(config, len(inputs))
         if executor is None:
-            yield from batching_local.batch_as_completed(
+            return batching_local.batch_as_completed(
                 self, list(inputs), configs, return_exceptions, cancel_token
             )
-            return
-        for record in self.batch_records(inputs, configs, executor=executor, chunk_size=chunk_size):
+        return self._outputs_of_records(
+            self.batch_records(inputs, configs, executor=executor, chunk_size=chunk_size),
+            return_exceptions,
+        )
+
+    @staticmethod
+    def _outputs_of_records(
+        records: Iterator[ItemRecord], return_exceptions: bool
+    ) -> Iterator[tuple[int, Any]]:
+        for record in records:
             if record.error is None:
                 yield record.index, record.output
             elif return_exceptions and isinstance(record.error, Exception):

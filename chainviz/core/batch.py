@@ -95,11 +95,22 @@ def batch_as_completed(
     if limit > 1:
         shared_pool().submit(scout)
     outstanding = size
+    invoke = runnable.invoke
     try:
         for index in claim:
             started[0] += 1
             outstanding -= 1
-            yield settle(run_item(index))
+            # run_item and settle written out: this loop is the whole cost of a batch of
+            # cheap items, and the target is the cost of a loop of invoke calls. An item
+            # here needs only the caller's token, not the batch's: the batch cannot end
+            # while this thread runs one of its items.
+            try:
+                output = invoke(inputs[index], configs[index], cancel_token=cancel_token)
+            except BaseException as exc:
+                if not (return_exceptions and isinstance(exc, Exception)):
+                    raise
+                output = exc
+            yield index, output
             while not finished.empty():
                 outstanding -= 1
                 yield settle(finished.get())

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 
 from chainviz.core.cancel import CancelToken
 
@@ -43,6 +44,10 @@ class _TaskWaiter:
         self.loop.call_soon_threadsafe(grant)
 
 
+_Waiter = _ThreadWaiter | _TaskWaiter
+W = TypeVar("W", _ThreadWaiter, _TaskWaiter)
+
+
 class Slots:
     """At most ``limit`` holders at a time."""
 
@@ -50,22 +55,30 @@ class Slots:
         self.limit = limit
         self._free = limit
         self._lock = threading.Lock()
-        self._waiters: collections.deque[Any] = collections.deque()
+        self._waiters: collections.deque[_Waiter] = collections.deque()
         self.peak = 0
 
-    def _take_or_queue(self, waiter: Any) -> bool:
+    def _take_or_queue(self, make_waiter: Callable[[], W]) -> W | None:
+        """Take a free slot (None), or queue a new waiter and return it.
+
+        The waiter is made only when one must wait: a threading.Event costs more
+        than the rest of a step, and a free slot is the common case.
+        """
         with self._lock:
             if self._free > 0 and not self._waiters:
                 self._free -= 1
-                self.peak = max(self.peak, self.limit - self._free)
-                return True
+                held = self.limit - self._free
+                if held > self.peak:
+                    self.peak = held
+                return None
+            waiter = make_waiter()
             self._waiters.append(waiter)
-            return False
+            return waiter
 
     def acquire(self, token: CancelToken, node_id: str) -> None:
         """Block until a slot is free; raise ``RunCancelled`` if the scope is cancelled."""
-        waiter = _ThreadWaiter()
-        if self._take_or_queue(waiter):
+        waiter = self._take_or_queue(_ThreadWaiter)
+        if waiter is None:
             return
         remove = token.on_cancel(waiter.wake)
         try:
@@ -77,8 +90,8 @@ class Slots:
 
     async def acquire_async(self, token: CancelToken, node_id: str) -> None:
         """The async twin of :meth:`acquire`."""
-        waiter = _TaskWaiter()
-        if self._take_or_queue(waiter):
+        waiter = self._take_or_queue(_TaskWaiter)
+        if waiter is None:
             return
         remove = token.on_cancel(waiter.wake)
         try:
@@ -90,12 +103,12 @@ class Slots:
             remove()
         self._granted_or_withdraw(waiter, token, node_id)
 
-    def _granted_or_withdraw(self, waiter: Any, token: CancelToken, node_id: str) -> None:
+    def _granted_or_withdraw(self, waiter: _Waiter, token: CancelToken, node_id: str) -> None:
         if token.cancelled:
             self._withdraw(waiter)
             token.raise_if_cancelled(node_id)
 
-    def _withdraw(self, waiter: Any) -> None:
+    def _withdraw(self, waiter: _Waiter) -> None:
         """Leave the queue; if a slot had already been handed over, give it back."""
         with self._lock:
             if waiter in self._waiters:
