@@ -182,6 +182,14 @@ def test_batch_as_completed_yields_every_index_once() -> None:
     assert sorted(pairs) == [(i, i * 2) for i in range(20)]
 
 
+def test_batch_as_completed_checks_its_config_at_the_call() -> None:
+    chain = RunnableLambda(lambda x: x)
+    with pytest.raises(ConfigError, match="'max_concurency'"):
+        chain.batch_as_completed([1, 2], {"max_concurency": 2})  # type: ignore[typeddict-unknown-key]
+    with pytest.raises(ConfigError, match="2 inputs but 1 configs"):
+        chain.batch_as_completed([1, 2], [{}])
+
+
 def test_parallel_streams_branches_side_by_side(mode: str) -> None:
     def words(_: Any) -> Iterator[str]:
         yield from ["a", "b", "c"]
