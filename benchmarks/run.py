@@ -2,7 +2,8 @@
 
     python benchmarks/run.py [--quick] [--only NAME ...] [--json PATH]
 
-Repetitions alternate between the contenders so a noisy neighbour hits both alike.
+Repetitions alternate between the contenders so a noisy neighbour hits both alike,
+and each starts after a full garbage collection so neither pays for the other's garbage.
 For each row it prints medians of wall time and CPU time, and the ratio
 langchain-core / chainviz (above 1: chainviz is faster). Where the limit is Python
 itself, a bare baseline from the same run (plain calls, bare threads, bare
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -54,6 +56,11 @@ def measure(
         fn()
     for _ in range(repeat):
         for name, fn in contenders.items():
+            # Each repetition starts from the same collector state: otherwise one
+            # contender inherits the other's garbage, and a full collection (tens of ms
+            # with langchain-core loaded) lands on whichever crosses the threshold.
+            # The collector stays on while timing, as it is for users.
+            gc.collect()
             c0, t0 = time.process_time(), time.perf_counter()
             fn()
             t1, c1 = time.perf_counter(), time.process_time()

@@ -79,8 +79,7 @@ def batch_as_completed(
         seen = -1
         while not batch_over.wait(_SCOUT_SECONDS):
             if started[0] == seen:
-                for _ in range(limit - 1):
-                    shared_pool().submit(worker)
+                shared_pool().submit_many(worker, limit - 1)
                 return
             seen = started[0]
 

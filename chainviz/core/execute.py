@@ -229,11 +229,7 @@ def _fanout_sync(command: Fanout, step: Step) -> dict[str, Any]:
         if index is not None:
             run_claimed(index)
 
-    pool = shared_pool()
-    saturated = False
-    for _ in range(size):
-        if not pool.submit(worker):
-            saturated = True
+    saturated = shared_pool().submit_many(worker, size) < size
     try:
         while True:
             if saturated:

@@ -11,8 +11,8 @@ can run queued work itself instead of waiting (nested parallels never deadlock).
 from __future__ import annotations
 
 import asyncio
-import collections
 import os
+import queue
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -26,46 +26,77 @@ IDLE_SECONDS = 30.0
 
 
 class ThreadPool:
-    """A pool whose threads are made on demand, up to a ceiling, and retire when idle."""
+    """A pool whose threads are made on demand, up to a ceiling, and retire when idle.
+
+    Idle threads block in ``SimpleQueue.get``, which wakes exactly one of them per task
+    in C. (A ``Condition`` woke a thousand threads that then queued for its lock one
+    by one.) The lock guards three counters: threads, idle threads and tasks queued
+    but not yet taken; an idle thread is free to take a new task only beyond the
+    queued ones.
+    """
 
     def __init__(self, max_threads: int = MAX_THREADS, idle_seconds: float = IDLE_SECONDS) -> None:
         self.max_threads = max_threads
         self.idle_seconds = idle_seconds
         self._lock = threading.Lock()
-        self._wakeup = threading.Condition(self._lock)
-        self._queue: collections.deque[Callable[[], None]] = collections.deque()
+        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._threads = 0
         self._idle = 0
+        self._queued = 0
 
     @property
     def thread_count(self) -> int:
         return self._threads
 
+    @property
+    def idle_count(self) -> int:
+        """Threads waiting for a task."""
+        return self._idle
+
     def submit(self, task: Callable[[], None]) -> bool:
         """Queue ``task``; True if a thread will take it now, False if the pool is full."""
+        return self.submit_many(task, 1) == 1
+
+    def submit_many(self, task: Callable[[], None], count: int) -> int:
+        """Queue ``count`` runs of ``task``; return how many threads take them now.
+
+        Runs beyond the returned number wait for a thread (the pool is full), so a
+        caller can do that work itself rather than wait.
+        """
+        if count <= 0:
+            return 0
         with self._lock:
-            self._queue.append(task)
-            if self._idle >= len(self._queue):
-                self._wakeup.notify()
-                return True
-            if self._threads >= self.max_threads:
-                return False
-            self._threads += 1
+            free = max(0, self._idle - self._queued)
+            taken_by_idle = min(count, free)
+            started = min(count - taken_by_idle, self.max_threads - self._threads)
+            self._threads += started
+            self._queued += count
+        for _ in range(count):
+            self._tasks.put(task)
         # Started outside the lock: a new thread's first act is to take it.
-        threading.Thread(target=self._work, name="chainviz-worker", daemon=True).start()
-        return True
+        for _ in range(started):
+            threading.Thread(target=self._work, name="chainviz-worker", daemon=True).start()
+        return taken_by_idle + started
 
     def _work(self) -> None:
+        lock, tasks = self._lock, self._tasks
         while True:
-            with self._lock:
-                while not self._queue:
-                    self._idle += 1
-                    woke = self._wakeup.wait(self.idle_seconds)
-                    self._idle -= 1
-                    if not woke and not self._queue:
+            with lock:
+                self._idle += 1
+            try:
+                task = tasks.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with lock:
+                    # Retire only if the queued tasks do not count on this thread.
+                    if self._queued < self._idle:
+                        self._idle -= 1
                         self._threads -= 1
                         return
-                task = self._queue.popleft()
+                    self._idle -= 1
+                continue
+            with lock:
+                self._idle -= 1
+                self._queued -= 1
             task()  # tasks handle their own exceptions
 
 
