@@ -20,7 +20,7 @@ PYTHON ?= python3
 VENV = .venv
 VPY = $(VENV)/bin/python
 NOTEBOOK = notebooks/01_parallelize_steps.ipynb
-LINT_PATHS = chainviz tests
+LINT_PATHS = chainviz tests benchmarks
 DEMO_ARGS =
 PYTEST_ARGS =
 

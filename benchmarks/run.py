@@ -1,6 +1,6 @@
 """Benchmarks: chainviz and langchain-core on the same workloads, in the same run.
 
-    python benchmarks/run.py [--quick] [--only NAME ...] [--json PATH]
+    python benchmarks/run.py [--quick] [--only ROW ...] [--json PATH] [--compare EARLIER_JSON]
 
 Repetitions alternate between the contenders so a noisy neighbour hits both alike,
 and each starts after a full garbage collection so neither pays for the other's garbage.
@@ -632,29 +632,50 @@ def print_row(row: Row) -> None:
         print(f"  {row.note}")
 
 
+def load_earlier(path: str | None) -> dict[str, dict[str, Any]]:
+    """Rows of an earlier run's JSON, by row key, to compare with."""
+    if not path:
+        return {}
+    earlier = json.loads(Path(path).read_text())
+    return {row.get("key", row["name"]): row for row in earlier["rows"]}
+
+
+def print_comparison(key: str, row: Row, earlier: dict[str, dict[str, Any]]) -> None:
+    before = earlier.get(key, {}).get("medians", {}).get("chainviz")
+    now = row.medians.get("chainviz")
+    if before and now:
+        change = "faster" if now < before else "slower"
+        print(f"  vs earlier run: {fmt(before)} -> {fmt(now)} ({before / now:.2f}×, {change})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--only", nargs="*", help="run only these rows")
+    parser.add_argument("--only", nargs="*", choices=list(rows(False)), help="run only these rows")
     parser.add_argument("--json", default="benchmarks/results.json", help="where to write results")
+    parser.add_argument(
+        "--compare", metavar="EARLIER_JSON", help="print each row's change against an earlier run"
+    )
     args = parser.parse_args()
     try:
         import langchain_core
     except ImportError:
         sys.exit("langchain-core is needed for the comparison: pip install 'chainviz[bench]'")
+    earlier = load_earlier(args.compare)
     print(
         f"python {platform.python_version()}, langchain-core {langchain_core.__version__}, "
         f"{os.cpu_count()} cpus. Ratios: other / chainviz (above 1: chainviz faster)."
     )
     results = []
-    for name, make in rows(args.quick).items():
-        if args.only and name not in args.only:
+    for key, make in rows(args.quick).items():
+        if args.only and key not in args.only:
             continue
         row = make()
         print_row(row)
-        results.append(asdict(row))
+        print_comparison(key, row, earlier)
+        results.append({"key": key, **asdict(row)})
     Path(args.json).write_text(json.dumps({"time": time.time(), "rows": results}, indent=2))
     print(f"\nwrote {args.json}")
 
