@@ -36,7 +36,7 @@ __all__ = [
     "execute_async",
     "execute_sync",
     "fanout_result",
-    "fanout_steps",
+    "fanout_scope",
     "report_failure",
 ]
 
@@ -186,15 +186,15 @@ class _FanoutState:
             return index
 
 
-def fanout_steps(command: Fanout, step: Step) -> tuple[list[Step], CancelToken]:
-    """The branches' steps, in one cancel scope of their own.
+def fanout_scope(step: Step) -> CancelToken:
+    """The cancel scope of a fanout's branches: one for all of them, not one each.
 
-    One scope for all of them, not one each: a fanout only ever stops its unfinished
-    branches together (a sibling failed, the caller stopped), and a token per branch
-    was a third of what ten thousand async branches allocated.
+    A fanout only ever stops its unfinished branches together (a sibling failed, the
+    caller stopped or interrupted). Branch steps are made where each branch starts and
+    are not kept: ten thousand async branches would otherwise keep ten thousand objects
+    alive, and the garbage collector runs more often for each one kept.
     """
-    token = step.token.child()
-    return [step.child(part, token=token) for part, _, _ in command.branches], token
+    return step.token.child()
 
 
 def _fanout_sync(command: Fanout, step: Step) -> dict[str, Any]:
@@ -202,15 +202,16 @@ def _fanout_sync(command: Fanout, step: Step) -> dict[str, Any]:
     size = len(branches)
     if size == 0:
         return {}
-    steps, token = fanout_steps(command, step)
+    token = fanout_scope(step)
     if size == 1:
-        _, key, runnable = branches[0]
-        return {key: execute_sync(runnable, command.input, steps[0])}
+        part, key, runnable = branches[0]
+        return {key: execute_sync(runnable, command.input, step.child(part, token=token))}
     state = _FanoutState(size)
 
     def run_claimed(index: int) -> None:
+        part, _, runnable = branches[index]
         try:
-            output = execute_sync(branches[index][2], command.input, steps[index])
+            output = execute_sync(runnable, command.input, step.child(part, token=token))
         except BaseException as exc:
             with state.lock:
                 if state.error is None:
@@ -245,13 +246,12 @@ def _fanout_sync(command: Fanout, step: Step) -> dict[str, Any]:
     except BaseException:  # Interrupt while waiting: stop every branch, keep nothing running
         step.cancel_scope(token, "interrupted")
         raise
-    return fanout_result(command, step, steps, token, state.results, state.finished, state.error)
+    return fanout_result(command, step, token, state.results, state.finished, state.error)
 
 
 def fanout_result(
     command: Fanout,
     step: Step,
-    steps: list[Step],
     token: CancelToken,
     results: list[Any],
     finished: list[bool],
@@ -262,8 +262,12 @@ def fanout_result(
     failed_index, exc = error
     # The failed branch has ended (its error events are out): the scope holds only the
     # siblings still running, and finished ones are past cancelling.
-    step.cancel_scope(token, f"sibling '{steps[failed_index].node_id}' failed")
-    record_completed(exc, {steps[i].node_id: results[i] for i in range(len(steps)) if finished[i]})
+    branches = command.branches
+    step.cancel_scope(token, f"sibling '{step.child_id(branches[failed_index][0])}' failed")
+    record_completed(
+        exc,
+        {step.child_id(part): results[i] for i, (part, _, _) in enumerate(branches) if finished[i]},
+    )
     raise exc
 
 
@@ -377,9 +381,9 @@ def _as_task(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[Any]) -> asyn
     return asyncio.ensure_future(awaitable, loop=loop)
 
 
-def _noted(exc: BaseException, runnable: Runnable[Any, Any], step: Step) -> BaseException:
+def _noted(exc: BaseException, runnable: Runnable[Any, Any], node_id: str) -> BaseException:
     if not isinstance(exc, ABORTS):
-        note_failed_node(exc, step.node_id, runnable.kind)  # once: inner notes win
+        note_failed_node(exc, node_id, runnable.kind)  # once: inner notes win
     return exc
 
 
@@ -388,13 +392,14 @@ async def _fanout_async(command: Fanout, step: Step) -> dict[str, Any]:
     size = len(branches)
     if size == 0:
         return {}
-    steps, token = fanout_steps(command, step)
+    token = fanout_scope(step)
     if size == 1:
-        return {branches[0][1]: await execute_async(branches[0][2], command.input, steps[0])}
+        part, key, runnable = branches[0]
+        return {key: await execute_async(runnable, command.input, step.child(part, token=token))}
     loop = asyncio.get_running_loop()
     tasks = [
-        _as_task(loop, _branch_awaitable(runnable, command.input, branch_step))
-        for (_, _, runnable), branch_step in zip(branches, steps)
+        _as_task(loop, _branch_awaitable(runnable, command.input, step.child(part, token=token)))
+        for part, _, runnable in branches
     ]
     failed: list[asyncio.Future[Any]] = []
     all_done: asyncio.Future[None] = loop.create_future()
@@ -425,10 +430,11 @@ async def _fanout_async(command: Fanout, step: Step) -> dict[str, Any]:
     if not failed:
         return {key: task.result() for (_, key, _), task in zip(branches, tasks)}
     index = tasks.index(failed[0])
-    error = (index, _noted(failed[0].exception(), branches[index][2], steps[index]))  # type: ignore[arg-type]
+    part, _, runnable = branches[index]
+    error = (index, _noted(failed[0].exception(), runnable, step.child_id(part)))  # type: ignore[arg-type]
     finished = [t.done() and not t.cancelled() and t.exception() is None for t in tasks]
     results = [t.result() if ok else None for t, ok in zip(tasks, finished)]
     for task in tasks:
         if not task.done():
             task.cancel()
-    return fanout_result(command, step, steps, token, results, finished, error)
+    return fanout_result(command, step, token, results, finished, error)

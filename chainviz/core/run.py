@@ -180,19 +180,21 @@ class Step:
         kwargs: Mapping[str, Any] | None = None,
     ) -> Step:
         """The step of a child: a new path part, or the same id for a wrapper's inner runnable."""
-        if escaped_part is None:
-            node_id = self.node_id
-        else:
-            node_id = f"{self.node_id}/{escaped_part}" if self.node_id else escaped_part
         return Step(
             self.ctx,
-            node_id,
+            self.child_id(escaped_part),
             token or self.token,
             self.sinks if sinks is None else sinks,
             self.config if config is None else config,
             self,
             self.kwargs if kwargs is None and escaped_part is None else kwargs,
         )
+
+    def child_id(self, escaped_part: str | None) -> str:
+        """The node id of a child with this (escaped) path part."""
+        if escaped_part is None:
+            return self.node_id
+        return f"{self.node_id}/{escaped_part}" if self.node_id else escaped_part
 
     def begin(self, runnable: Runnable[Any, Any], input: Any) -> None:
         """Emit the start event (the caller checked that a sink is attached)."""

@@ -12,7 +12,7 @@ import queue
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from chainviz.core.execute import fanout_result, fanout_steps, report_failure
+from chainviz.core.execute import fanout_result, fanout_scope, report_failure
 from chainviz.core.plan import ABORTS, Fanout
 from chainviz.core.pool import shared_pool
 from chainviz.core.run import Step
@@ -185,7 +185,8 @@ class _BranchMerger:
     def __init__(self, command: Fanout, step: Step) -> None:
         self.command = command
         self.step = step
-        self.steps, self.token = fanout_steps(command, step)
+        self.token = fanout_scope(step)
+        self.steps = [step.child(part, token=self.token) for part, _, _ in command.branches]
         size = len(command.branches)
         self.totals: list[Any] = [_MISSING] * size
         self.finished = [False] * size
@@ -196,7 +197,7 @@ class _BranchMerger:
         if error is not None:
             outputs = [None if t is _MISSING else t for t in self.totals]
             fanout_result(
-                self.command, self.step, self.steps, self.token, outputs, self.finished,
+                self.command, self.step, self.token, outputs, self.finished,
                 (index, error),
             )
         if chunk is _BRANCH_DONE:
