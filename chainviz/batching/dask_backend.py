@@ -8,6 +8,8 @@ as failed, never dropped.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -63,7 +65,7 @@ def run_on_dask(
     remove: Callable[[], None] = lambda: None  # noqa: E731
     if cancel_token is not None:
         remove = cancel_token.on_cancel(
-            lambda: client.cancel([f for f, _ in futures.values() if not f.done()])
+            lambda: cancel_futures(client, [f for f, _ in futures.values() if not f.done()])
         )
     try:
         for future, result in distributed.as_completed(
@@ -92,6 +94,23 @@ def run_on_dask(
                     yield ItemRecord(i, error=WorkerLost(f"Item {i} was not returned by Dask."))
     finally:
         remove()
-        for future, _ in futures.values():
-            if not future.done():
-                future.cancel()
+        cancel_futures(client, [f for f, _ in futures.values() if not f.done()])
+
+
+def cancel_futures(client: Any, futures: list[Any]) -> None:
+    """Cancel ``futures`` from any thread, the client's own event loop included.
+
+    On the client's loop (a batch generator finalised there by the garbage collector,
+    a Stop callback run there) ``client.cancel`` hands back its coroutine instead of
+    running it; left alone, nothing would be cancelled. It is scheduled on that loop.
+    """
+    if not futures:
+        return
+    pending = client.cancel(futures)
+    if inspect.isawaitable(pending):
+        task = asyncio.ensure_future(pending)
+        _cancelling.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(_cancelling.discard)
+
+
+_cancelling: set[asyncio.Future[Any]] = set()

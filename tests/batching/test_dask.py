@@ -106,6 +106,20 @@ def test_a_stop_cancels_the_chunks_not_returned_and_loses_no_item(client: Any) -
     time.sleep(2.0)  # let the workers finish the tasks they could not drop
 
 
+def test_futures_are_cancelled_from_the_clients_own_loop(client: Any) -> None:
+    """Regression: a batch generator finalised on the client's event loop called
+    future.cancel() there, which only made a coroutine ("never awaited") and cancelled
+    nothing."""
+    from chainviz.batching.dask_backend import cancel_futures
+
+    future = client.submit(time.sleep, 30, pure=False)
+    client.loop.add_callback(cancel_futures, client, [future])
+    deadline = time.monotonic() + 10
+    while future.status != "cancelled" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert future.status == "cancelled"
+
+
 def test_a_killed_worker_loses_no_item(client: Any) -> None:
     pids = client.run(os.getpid)  # {worker address: pid}
     victim = next(iter(pids.values()))
