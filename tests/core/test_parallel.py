@@ -112,21 +112,32 @@ def test_untraced_failure_keeps_note_outputs_and_stops_siblings(mode: str, leaf:
     # Without a sink, branches take the core's fast path (no per-step events): the
     # failure must still name its node, keep finished outputs and stop the slow sibling.
     slow = Sleep(30)
+    joked = threading.Event()
 
+    # Fail while the slow sibling runs and after joke has returned. (joke's output is
+    # recorded just after it returns, out of sight: the pause lets that happen.)
     def boom_sync(_: Any) -> None:
         slow.started.wait(10)
+        joked.wait(10)
+        time.sleep(0.05)
         raise KeyError("missing")
 
     async def boom_async(_: Any) -> None:
-        while not slow.started.is_set():
+        while not (slow.started.is_set() and joked.is_set()):
             await asyncio.sleep(0.001)
+        await asyncio.sleep(0.05)
         raise KeyError("missing")
 
+    def joke_sync(_: Any) -> str:
+        joked.set()
+        return "ha"
+
     async def joke_async(_: Any) -> str:
+        joked.set()
         return "ha"
 
     boom = boom_sync if leaf == "sync" else boom_async
-    joke = (lambda _: "ha") if leaf == "sync" else joke_async
+    joke = joke_sync if leaf == "sync" else joke_async
     chain = RunnableParallel(joke=RunnableLambda(joke), poem=RunnableLambda(boom), slow=slow)
     with pytest.raises(KeyError) as info:
         run_mode(mode, chain, 1)
