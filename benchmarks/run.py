@@ -644,8 +644,9 @@ def print_comparison(key: str, row: Row, earlier: dict[str, dict[str, Any]]) -> 
     before = earlier.get(key, {}).get("medians", {}).get("chainviz")
     now = row.medians.get("chainviz")
     if before and now:
-        change = "faster" if now < before else "slower"
-        print(f"  vs earlier run: {fmt(before)} -> {fmt(now)} ({before / now:.2f}×, {change})")
+        speedup = before / now
+        change = "faster" if speedup > 1.02 else "slower" if speedup < 0.98 else "about the same"
+        print(f"  vs earlier run: {fmt(before)} -> {fmt(now)} ({speedup:.2f}×, {change})")
 
 
 def main() -> None:
