@@ -662,13 +662,13 @@ class Lab:
         self._before = {}
         if prestart_kernel:
             self.server.start_session(rel)
-        url = self.server.url(f"lab/tree/{urllib.parse.quote(rel)}?reset")
+        url = self.server.url(self.notebook_url_path(rel))
         try:
             self.page.goto(url, wait_until="domcontentloaded", timeout=PAGE_LOAD_TIMEOUT * 1000)
         except PlaywrightError as exc:
             raise BrowserTestError(f"Could not load {url}: {exc}\n{self.diagnostics()}") from exc
         self._wait(
-            f"JupyterLab to show {rel} with its {len(cells)} cells",
+            f"{self.app_name} to show {rel} with its {len(cells)} cells",
             """([path, count]) => {
                 if (!window.jupyterapp || !document.querySelector('.jp-Cell')) return false;
                 for (const w of jupyterapp.shell.widgets('main')) {
@@ -683,16 +683,7 @@ class Lab:
             [rel, len(cells)],
             PAGE_LOAD_TIMEOUT,
         )
-        self._evaluate(
-            """async ([sidebars, ms]) => {
-                const panel = window.__cv.panel;
-                jupyterapp.shell.activateById(panel.id);
-                if (sidebars) { jupyterapp.shell.collapseLeft(); jupyterapp.shell.collapseRight(); }
-                const late = new Promise((resolve) => setTimeout(resolve, ms));
-                await Promise.race([panel.sessionContext.ready, late]);
-            }""",
-            [collapse_sidebars, timeout * 1000],
-        )
+        self.after_notebook_loaded(collapse_sidebars=collapse_sidebars, timeout=timeout)
         self._wait(
             "the notebook's kernel to start and be idle",
             """() => {
@@ -704,6 +695,25 @@ class Lab:
         )
         self.notebook_path = path
         return path
+
+    # What differs between the front ends that share this class (see Notebook7).
+    app_name = "JupyterLab"
+
+    def notebook_url_path(self, rel: str) -> str:
+        return f"lab/tree/{urllib.parse.quote(rel)}?reset"
+
+    def after_notebook_loaded(self, *, collapse_sidebars: bool, timeout: float) -> None:
+        """Bring the notebook forward, fold the sidebars, and give its session a moment."""
+        self._evaluate(
+            """async ([sidebars, ms]) => {
+                const panel = window.__cv.panel;
+                jupyterapp.shell.activateById(panel.id);
+                if (sidebars) { jupyterapp.shell.collapseLeft(); jupyterapp.shell.collapseRight(); }
+                const late = new Promise((resolve) => setTimeout(resolve, ms));
+                await Promise.race([panel.sessionContext.ready, late]);
+            }""",
+            [collapse_sidebars, timeout * 1000],
+        )
 
     # -- running
 

@@ -24,7 +24,7 @@ import atexit
 import contextlib
 import re
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,6 @@ import pytest
 
 from tests.browser.harness import (
     CELL_TIMEOUT,
-    KERNEL_START_TIMEOUT,
-    PAGE_LOAD_TIMEOUT,
     BrowserTestError,
     ChromiumPool,
     Lab,
@@ -42,7 +40,7 @@ from tests.browser.harness import (
     PlaywrightError,
     require_browser_stack,
 )
-from tests.browser.lab_notebooks import Cell, marker, write_notebook
+from tests.browser.lab_notebooks import marker
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -77,57 +75,13 @@ class Notebook7Server(LabServer):
 class Notebook7(Lab):
     """A tab on Notebook 7: :class:`Lab` with Notebook 7's page and menu bar."""
 
-    def open_notebook(
-        self,
-        cells: Sequence[Cell],
-        name: str | None = None,
-        *,
-        timeout: float = KERNEL_START_TIMEOUT,
-        collapse_sidebars: bool = True,
-        prestart_kernel: bool = True,
-    ) -> Path:
-        """Write ``cells``, open them at ``/notebooks/<name>``, wait for the idle kernel."""
-        self.server.check_alive()
-        self._opened += 1
-        if name is None:
-            name = f"{self.name}{'' if self._opened == 1 else f'-{self._opened}'}.ipynb"
-        path = write_notebook(self.server.root_dir / name, cells)
-        rel = path.relative_to(self.server.root_dir).as_posix()
-        self._before = {}
-        if prestart_kernel:
-            self.server.start_session(rel)
-        url = self.server.url(f"notebooks/{urllib.parse.quote(rel)}")
-        try:
-            self.page.goto(url, wait_until="domcontentloaded", timeout=PAGE_LOAD_TIMEOUT * 1000)
-        except PlaywrightError as exc:
-            raise BrowserTestError(f"Could not load {url}: {exc}\n{self.diagnostics()}") from exc
-        self._wait(
-            f"Notebook 7 to show {rel} with its {len(cells)} cells",
-            """([path, count]) => {
-                if (!window.jupyterapp || !document.querySelector('.jp-Cell')) return false;
-                for (const w of jupyterapp.shell.widgets('main')) {
-                    if (w.context && w.context.path === path && w.content &&
-                        w.content.widgets && w.content.widgets.length === count) {
-                        window.__cv.panel = w;
-                        return true;
-                    }
-                }
-                return false;
-            }""",
-            [rel, len(cells)],
-            PAGE_LOAD_TIMEOUT,
-        )
-        self._wait(
-            "the notebook's kernel to start and be idle",
-            """() => {
-                const k = window.__cv.kernel();
-                return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
-            }""",
-            None,
-            timeout,
-        )
-        self.notebook_path = path
-        return path
+    app_name = "Notebook 7"
+
+    def notebook_url_path(self, rel: str) -> str:
+        return f"notebooks/{urllib.parse.quote(rel)}"
+
+    def after_notebook_loaded(self, *, collapse_sidebars: bool, timeout: float) -> None:
+        pass  # one notebook per page, no sidebars to fold
 
     def run_all_from_menu(self) -> None:
         """Click Run → Run All Cells in Notebook 7's menu bar; return at once."""
