@@ -97,6 +97,11 @@ def run_on_dask(
         cancel_futures(client, [f for f, _ in futures.values() if not f.done()])
 
 
+# Cancel tasks scheduled on a client's loop, kept until done: a loop holds only a weak
+# reference to its tasks.
+_cancelling: set[asyncio.Future[Any]] = set()
+
+
 def cancel_futures(client: Any, futures: list[Any]) -> None:
     """Cancel ``futures`` from any thread, the client's own event loop included.
 
@@ -109,8 +114,6 @@ def cancel_futures(client: Any, futures: list[Any]) -> None:
     pending = client.cancel(futures)
     if inspect.isawaitable(pending):
         task = asyncio.ensure_future(pending)
-        _cancelling.add(task)  # the loop keeps only a weak reference to a task
+        _cancelling.add(task)
         task.add_done_callback(_cancelling.discard)
 
-
-_cancelling: set[asyncio.Future[Any]] = set()
