@@ -24,6 +24,9 @@ __all__ = ["abatch", "abatch_as_completed", "batch_as_completed", "per_item_conf
 
 # How long an item may run on the caller's thread before a batch fans out to the pool.
 _SCOUT_SECONDS = 0.002
+# The longest it waits between looks once items have been finishing: an item that blocks
+# after many cheap ones is noticed within about twice this.
+_SCOUT_MAX_SECONDS = 0.032
 
 
 def per_item_configs(
@@ -55,7 +58,7 @@ def batch_as_completed(
     batch_token = CancelToken(cancel_token)
     finished: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
     claim = iter(range(size))  # shared by every thread: each index is taken once
-    started = [0]  # items this thread has started, watched by the scout
+    done_here = [0]  # items the caller's thread has finished, watched by the scout
     batch_over = threading.Event()
 
     def run_item(index: int) -> tuple[int, Any, BaseException | None]:
@@ -75,13 +78,16 @@ def batch_as_completed(
 
     def scout() -> None:
         # Items start on this thread, so a batch of cheap items costs what a loop
-        # costs. If one item is still running after a moment, items block: fan out.
-        seen = -1
-        while not batch_over.wait(_SCOUT_SECONDS):
-            if started[0] == seen:
+        # costs. If no item finished since the last look, one blocks: fan out. Looks
+        # start 2 ms apart and space out while items keep finishing, since each one
+        # takes the GIL from the caller's thread.
+        wait, seen = _SCOUT_SECONDS, 0
+        while not batch_over.wait(wait):
+            if done_here[0] == seen:
                 shared_pool().submit_many(worker, limit - 1)
                 return
-            seen = started[0]
+            seen = done_here[0]
+            wait = min(wait * 2, _SCOUT_MAX_SECONDS)
 
     def settle(item: tuple[int, Any, BaseException | None]) -> tuple[int, Any]:
         index, output, error = item
@@ -97,7 +103,6 @@ def batch_as_completed(
     invoke = runnable.invoke
     try:
         for index in claim:
-            started[0] += 1
             outstanding -= 1
             # run_item and settle written out: this loop is the whole cost of a batch of
             # cheap items, and the target is the cost of a loop of invoke calls. An item
@@ -109,6 +114,7 @@ def batch_as_completed(
                 if not (return_exceptions and isinstance(exc, Exception)):
                     raise
                 output = exc
+            done_here[0] += 1
             yield index, output
             while not finished.empty():
                 outstanding -= 1

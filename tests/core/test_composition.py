@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import operator
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -180,6 +181,21 @@ def test_batch_as_completed_yields_every_index_once() -> None:
     chain = RunnableLambda(lambda x: x * 2)
     pairs = list(chain.batch_as_completed(list(range(20)), {"max_concurrency": 3}))
     assert sorted(pairs) == [(i, i * 2) for i in range(20)]
+
+
+@pytest.mark.parametrize("cheap_first", [0, 200, 20_000])
+def test_a_batch_fans_out_when_items_block_even_after_cheap_ones(cheap_first: int) -> None:
+    # Items start on the caller's thread; the scout must notice when one blocks, at
+    # the start or after many cheap items, or these 8 could never meet.
+    barrier = threading.Barrier(8, timeout=10)
+
+    def item(x: int) -> int:
+        if x >= cheap_first:
+            barrier.wait()
+        return x
+
+    inputs = list(range(cheap_first + 8))
+    assert RunnableLambda(item).batch(inputs) == inputs
 
 
 def test_batch_as_completed_checks_its_config_at_the_call() -> None:
