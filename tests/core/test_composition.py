@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import chainviz.core.batch
 from chainviz import (
     ConfigurableField,
     InputSchema,
@@ -17,6 +18,7 @@ from chainviz import (
     RunnableSequence,
 )
 from chainviz.core.lambdas import RunnableGenerator
+from chainviz.core.pool import ThreadPool
 from chainviz.errors import CompositionError, ConfigError, StepInputError
 from tests.core.helpers import FakePrompt, run_mode
 
@@ -184,9 +186,14 @@ def test_batch_as_completed_yields_every_index_once() -> None:
 
 
 @pytest.mark.parametrize("cheap_first", [0, 200, 20_000])
-def test_a_batch_fans_out_when_items_block_even_after_cheap_ones(cheap_first: int) -> None:
+def test_a_batch_fans_out_when_items_block_even_after_cheap_ones(
+    cheap_first: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Items start on the caller's thread; the scout must notice when one blocks, at
-    # the start or after many cheap items, or these 8 could never meet.
+    # the start or after many cheap items, or these 8 could never meet. It starts
+    # threads for the items left, not for the whole batch (it once started 4,096).
+    pool = ThreadPool()
+    monkeypatch.setattr(chainviz.core.batch, "shared_pool", lambda: pool)
     barrier = threading.Barrier(8, timeout=10)
 
     def item(x: int) -> int:
@@ -196,6 +203,7 @@ def test_a_batch_fans_out_when_items_block_even_after_cheap_ones(cheap_first: in
 
     inputs = list(range(cheap_first + 8))
     assert RunnableLambda(item).batch(inputs) == inputs
+    assert pool.thread_count <= 8  # the scout and seven workers beside the caller
 
 
 def test_batch_as_completed_checks_its_config_at_the_call() -> None:
